@@ -12,7 +12,14 @@ use std::path::{Path, PathBuf};
 fn main() {
     let inc = Path::new(env!("CARGO_MANIFEST_DIR")).join("include");
     let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
-    for f in ["wire.h", "scap_file.h", "event_table.h", "flag_tables.h", "ppm_sc.h", "converter_table.h"] {
+    for f in [
+        "wire.h",
+        "scap_file.h",
+        "event_table.h",
+        "flag_tables.h",
+        "ppm_sc.h",
+        "converter_table.h",
+    ] {
         println!("cargo:rerun-if-changed=include/peregrine/{f}");
     }
 
@@ -27,7 +34,9 @@ fn main() {
         .layout_tests(true)
         .generate()
         .expect("bindgen failed on kmod/include/peregrine/scap_file.h (is libclang installed? run scripts/install-deps.sh)");
-    bindings.write_to_file(out.join("bindings.rs")).expect("write bindings.rs");
+    bindings
+        .write_to_file(out.join("bindings.rs"))
+        .expect("write bindings.rs");
 
     let read = |f: &str| fs::read_to_string(inc.join("peregrine").join(f)).expect("read header");
     let mut code = String::new();
@@ -91,7 +100,13 @@ fn camel(c_name: &str, prefix: &str) -> String {
 fn consts(expr: &str) -> String {
     // `EC_FILE|EC_SYSCALL` -> `raw::EC_FILE | raw::EC_SYSCALL`; `0` stays.
     expr.split('|')
-        .map(|t| if t == "0" { "0".to_string() } else { format!("raw::{t}") })
+        .map(|t| {
+            if t == "0" {
+                "0".to_string()
+            } else {
+                format!("raw::{t}")
+            }
+        })
         .collect::<Vec<_>>()
         .join(" | ")
 }
@@ -99,7 +114,10 @@ fn consts(expr: &str) -> String {
 fn gen_flags(text: &str, code: &mut String) {
     let mut tables: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     for r in records(text, "PRG_FLAG") {
-        tables.entry(r[0].clone()).or_default().push((r[1].clone(), r[2].clone()));
+        tables
+            .entry(r[0].clone())
+            .or_default()
+            .push((r[1].clone(), r[2].clone()));
     }
     for (t, ents) in &tables {
         let _ = writeln!(
@@ -112,11 +130,17 @@ fn gen_flags(text: &str, code: &mut String) {
     let _ = writeln!(
         code,
         "/// Every flag table, by name.\npub static FLAG_TABLES: &[&FlagTable] = &[{}];",
-        tables.keys().map(|t| format!("&FT_{}", t.to_uppercase())).collect::<Vec<_>>().join(", ")
+        tables
+            .keys()
+            .map(|t| format!("&FT_{}", t.to_uppercase()))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let mut dyns: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     for r in records(text, "PRG_DYN") {
-        dyns.entry(r[0].clone()).or_default().push((r[2].clone(), r[3].clone()));
+        dyns.entry(r[0].clone())
+            .or_default()
+            .push((r[2].clone(), r[3].clone()));
     }
     for (t, ents) in &dyns {
         let _ = writeln!(
@@ -130,8 +154,16 @@ fn gen_flags(text: &str, code: &mut String) {
         );
     }
     // Remember which tables exist so events can point at them.
-    let _ = writeln!(code, "// flag tables: {}", tables.keys().cloned().collect::<Vec<_>>().join(" "));
-    let _ = writeln!(code, "// dyn tables: {}", dyns.keys().cloned().collect::<Vec<_>>().join(" "));
+    let _ = writeln!(
+        code,
+        "// flag tables: {}",
+        tables.keys().cloned().collect::<Vec<_>>().join(" ")
+    );
+    let _ = writeln!(
+        code,
+        "// dyn tables: {}",
+        dyns.keys().cloned().collect::<Vec<_>>().join(" ")
+    );
 }
 
 fn gen_events(text: &str, code: &mut String) {
@@ -158,7 +190,10 @@ fn gen_events(text: &str, code: &mut String) {
         } else if let Some(i) = extra.strip_prefix("PRG_DIRFD(") {
             format!("ParamInfo::DirFd({})", i.trim_end_matches(')'))
         } else if let Some(t) = extra.strip_prefix("PRG_DYNTABLE(") {
-            format!("ParamInfo::Dyn(&DT_{})", t.trim_end_matches(')').to_uppercase())
+            format!(
+                "ParamInfo::Dyn(&DT_{})",
+                t.trim_end_matches(')').to_uppercase()
+            )
         } else {
             panic!("unknown param info {extra}");
         };
@@ -170,12 +205,22 @@ fn gen_events(text: &str, code: &mut String) {
         ));
     }
     let evs = records(text, "PRG_EVENT");
-    let _ = writeln!(code, "/// Every event code, indexed by code.\npub static EVENTS: [EventInfo; {}] = [", evs.len());
+    let _ = writeln!(
+        code,
+        "/// Every event code, indexed by code.\npub static EVENTS: [EventInfo; {}] = [",
+        evs.len()
+    );
     for (i, r) in evs.iter().enumerate() {
         let c: u32 = r[0].parse().expect("code");
-        assert_eq!(c as usize, i, "event table must be in code order without gaps");
+        assert_eq!(
+            c as usize, i,
+            "event table must be in code order without gaps"
+        );
         let ps = params.get(&c).map(|v| v.join(", ")).unwrap_or_default();
-        assert_eq!(params.get(&c).map_or(0, Vec::len), r[5].parse::<usize>().expect("nparams"));
+        assert_eq!(
+            params.get(&c).map_or(0, Vec::len),
+            r[5].parse::<usize>().expect("nparams")
+        );
         let _ = writeln!(
             code,
             "    EventInfo {{ code: {c}, enum_name: \"{}\", name: {}, category: {}, flags: {}, params: &[{ps}] }},",
@@ -191,7 +236,13 @@ fn gen_events(text: &str, code: &mut String) {
 fn gen_ppm_sc(text: &str, code: &mut String) {
     let _ = writeln!(code, "/// Known PPM_SC codes: (code, name, x86_64 syscall number or -1).\npub static PPM_SC: &[(u16, &str, i32)] = &[");
     for r in records(text, "PRG_SC") {
-        let _ = writeln!(code, "    ({}, \"{}\", {}),", r[0], r[1].to_lowercase(), r[2]);
+        let _ = writeln!(
+            code,
+            "    ({}, \"{}\", {}),",
+            r[0],
+            r[1].to_lowercase(),
+            r[2]
+        );
     }
     let _ = writeln!(code, "];");
 }

@@ -8,7 +8,14 @@
 #![deny(unsafe_code)]
 
 /// bindgen output for `scap_file.h` (which includes `wire.h`).
-#[allow(non_camel_case_types, non_upper_case_globals, non_snake_case, dead_code, unsafe_code, clippy::all)]
+#[allow(
+    non_camel_case_types,
+    non_upper_case_globals,
+    non_snake_case,
+    dead_code,
+    unsafe_code,
+    clippy::all
+)]
 pub mod raw {
     include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 }
@@ -27,8 +34,11 @@ pub const EVENT_MAX: u16 = raw::PPM_EVENT_MAX as u16;
 /// Largest event the probe emits and the reader accepts in a non-large block.
 pub const MAX_EVENT_SIZE: usize = raw::PRG_MAX_EVENT_SIZE as usize;
 /// Schema version (major, minor, patch) of the event table.
-pub const SCHEMA_VERSION: (u32, u32, u32) =
-    (raw::PRG_SCHEMA_VERSION_MAJOR, raw::PRG_SCHEMA_VERSION_MINOR, raw::PRG_SCHEMA_VERSION_PATCH);
+pub const SCHEMA_VERSION: (u32, u32, u32) = (
+    raw::PRG_SCHEMA_VERSION_MAJOR,
+    raw::PRG_SCHEMA_VERSION_MINOR,
+    raw::PRG_SCHEMA_VERSION_PATCH,
+);
 
 /// The table entry of an event code, if the code is known.
 #[inline]
@@ -38,14 +48,20 @@ pub fn event_info(code: u16) -> Option<&'static EventInfo> {
 
 /// The lower-case name of a PPM_SC syscall code, if the reference knows it.
 pub fn ppm_sc_name(code: u16) -> Option<&'static str> {
-    PPM_SC.binary_search_by_key(&code, |e| e.0).ok().map(|i| PPM_SC[i].1)
+    PPM_SC
+        .binary_search_by_key(&code, |e| e.0)
+        .ok()
+        .map(|i| PPM_SC[i].1)
 }
 
 /// The converter step for an old event with `nparams` parameters. `nparams`
 /// is truncated to 8 bits, as upstream's table lookup does.
 pub fn conversion(code: u16, nparams: u32) -> Option<&'static Conversion> {
     let key = (code as u32, nparams & 0xff);
-    CONVERSIONS.binary_search_by_key(&key, |c| (c.code, c.nparams)).ok().map(|i| &CONVERSIONS[i])
+    CONVERSIONS
+        .binary_search_by_key(&key, |c| (c.code, c.nparams))
+        .ok()
+        .map(|i| &CONVERSIONS[i])
 }
 
 /// A flag table by its name in the event table (`file_flags`, ...).
@@ -73,8 +89,14 @@ mod tests {
 
     #[test]
     fn table_matches_reference_counts() {
-        let old = EVENTS.iter().filter(|e| e.flags & raw::EF_OLD_VERSION != 0).count();
-        let unused = EVENTS.iter().filter(|e| e.flags & raw::EF_UNUSED != 0).count();
+        let old = EVENTS
+            .iter()
+            .filter(|e| e.flags & raw::EF_OLD_VERSION != 0)
+            .count();
+        let unused = EVENTS
+            .iter()
+            .filter(|e| e.flags & raw::EF_UNUSED != 0)
+            .count();
         let large = EVENTS.iter().filter(|e| e.is_large()).count();
         // event-table.md §1 summary: 223 OLD_VERSION, 35 UNUSED, 3 LARGE_PAYLOAD.
         assert_eq!((old, unused, large), (223, 35, 3));
@@ -86,14 +108,26 @@ mod tests {
         let e = event_info(raw::PPME_SYSCALL_OPENAT_2_X as u16).unwrap();
         assert_eq!(e.name, "openat");
         let names: Vec<_> = e.params.iter().map(|p| p.name).collect();
-        assert_eq!(names, ["fd", "dirfd", "name", "flags", "mode", "dev", "ino"]);
+        assert_eq!(
+            names,
+            ["fd", "dirfd", "name", "flags", "mode", "dev", "ino"]
+        );
         assert_eq!(e.params[2].info, ParamInfo::DirFd(1));
         assert_eq!(e.params[3].ptype, ParamType::Flags32);
         assert!(matches!(e.params[3].info, ParamInfo::Flags(t) if t.name == "file_flags"));
-        assert_eq!(event_info(raw::PPME_SYSCALL_EXECVE_19_X as u16).unwrap().params.len(), 31);
+        assert_eq!(
+            event_info(raw::PPME_SYSCALL_EXECVE_19_X as u16)
+                .unwrap()
+                .params
+                .len(),
+            31
+        );
         assert_eq!(ppm_sc_name(324), Some("execve"));
         assert!(conversion(7, 2).is_some());
         assert!(conversion(7, 4).is_none());
-        assert_eq!(ParamType::from_u8(raw::PT_PID32 as u8), Some(ParamType::Pid32));
+        assert_eq!(
+            ParamType::from_u8(raw::PT_PID32 as u8),
+            Some(ParamType::Pid32)
+        );
     }
 }

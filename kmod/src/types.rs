@@ -61,7 +61,10 @@ impl ParamType {
 
     /// Flag types whose value is a bit set (rendered `A|B`), as opposed to enums.
     pub const fn is_bitflags(self) -> bool {
-        matches!(self, ParamType::Flags8 | ParamType::Flags16 | ParamType::Flags32 | ParamType::Mode)
+        matches!(
+            self,
+            ParamType::Flags8 | ParamType::Flags16 | ParamType::Flags32 | ParamType::Mode
+        )
     }
 }
 

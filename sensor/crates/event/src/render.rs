@@ -1,0 +1,1 @@
+//! Rendering placeholder; filled below.

@@ -44,6 +44,7 @@ fn main() {
     gen_events(&read("event_table.h"), &mut code);
     gen_ppm_sc(&read("ppm_sc.h"), &mut code);
     gen_converter(&read("converter_table.h"), &mut code);
+    gen_syscalls(&read("syscalls_x86_64.h"), &mut code);
     fs::write(out.join("tables.rs"), code).expect("write tables.rs");
 }
 
@@ -279,5 +280,13 @@ fn gen_converter(text: &str, code: &mut String) {
     sorted.sort();
     sorted.dedup();
     assert_eq!(sorted, keys, "converter keys must be sorted and unique");
+    let _ = writeln!(code, "];");
+}
+
+fn gen_syscalls(text: &str, code: &mut String) {
+    let _ = writeln!(code, "/// x86_64 syscall numbers and names, sorted by number.\npub static SYSCALLS_X86_64: &[(u16, &str)] = &[");
+    for r in records(text, "PRG_NR") {
+        let _ = writeln!(code, "    ({}, \"{}\"),", r[0], r[1]);
+    }
     let _ = writeln!(code, "];");
 }

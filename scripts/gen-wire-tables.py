@@ -6,7 +6,7 @@ The generated headers are checked in and are the single source of truth for the
 kernel module, the eBPF probe and (through build.rs + bindgen) the Rust decoder.
 Re-run only when the reference changes:
 
-    python3 scripts/gen-wire-tables.py DOCS_REFERENCE_DIR kmod/include/peregrine
+    python3 scripts/gen-wire-tables.py DOCS_REFERENCE_DIR kmod/include/peregrine [unistd_64.h]
 
 Every table is written as X-macro lines, one record per line, so that C users
 define the macro they need and build.rs can read the same lines mechanically.
@@ -238,8 +238,25 @@ def gen_converter(ref, out, events):
     (out / 'converter_table.h').write_text('\n'.join(body))
 
 
+def gen_syscalls(out, unistd):
+    """x86_64 syscall numbers -> names, from the kernel UAPI header."""
+    nrs = []
+    for ln in Path(unistd).read_text().splitlines():
+        m = re.match(r'#define __NR_(\w+) (\d+)$', ln)
+        if m:
+            nrs.append((int(m.group(2)), m.group(1)))
+    body = [HEADER % ('x86_64 syscall numbers (from %s), for naming GENERIC events by their native id.' % unistd),
+            '#ifndef PEREGRINE_SYSCALLS_X86_64_H', '#define PEREGRINE_SYSCALLS_X86_64_H', '',
+            '/* PRG_NR(number, name) */', '#define PRG_SYSCALLS_X86_64 \\']
+    for nr, name in sorted(nrs):
+        body.append('\tPRG_NR(%d, %s) \\' % (nr, name))
+    body += ['', '#endif /* PEREGRINE_SYSCALLS_X86_64_H */', '']
+    (out / 'syscalls_x86_64.h').write_text('\n'.join(body))
+
+
 def main():
     ref, out = Path(sys.argv[1]), Path(sys.argv[2])
+    gen_syscalls(out, sys.argv[3] if len(sys.argv) > 3 else '/usr/include/x86_64-linux-gnu/asm/unistd_64.h')
     events = gen_events(ref, out)
     gen_flags(ref, out, events)
     gen_ppm_sc(ref, out)

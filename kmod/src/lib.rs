@@ -54,6 +54,14 @@ pub fn ppm_sc_name(code: u16) -> Option<&'static str> {
         .map(|i| PPM_SC[i].1)
 }
 
+/// Name of an x86_64 syscall number.
+pub fn syscall_name_x86_64(nr: u16) -> Option<&'static str> {
+    SYSCALLS_X86_64
+        .binary_search_by_key(&nr, |e| e.0)
+        .ok()
+        .map(|i| SYSCALLS_X86_64[i].1)
+}
+
 /// The converter step for an old event with `nparams` parameters. `nparams`
 /// is truncated to 8 bits, as upstream's table lookup does.
 pub fn conversion(code: u16, nparams: u32) -> Option<&'static Conversion> {

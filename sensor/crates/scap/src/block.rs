@@ -1,0 +1,177 @@
+//! Block framing (driver.md §3.1): `u32 type, u32 total_length`, body, zero
+//! padding to 4 bytes, `u32 total_length` again. Also opening plain or gzip
+//! streams.
+
+use std::io::{BufReader, Read};
+use std::path::PathBuf;
+
+use flate2::read::MultiGzDecoder;
+
+use crate::error::ScapError;
+
+/// Header + trailer bytes around every block body.
+pub(crate) const FRAMING: u32 = 12;
+/// Largest metadata or large-event block we accept. Upstream has no limit;
+/// this one keeps a corrupt length from asking for gigabytes.
+pub const MAX_BLOCK_LEN: u32 = 256 << 20;
+/// Largest non-large event block: upstream reads `total - 8` bytes into a
+/// 64 KiB buffer (READER_BUF_SIZE).
+pub const MAX_EVENT_BLOCK_LEN: u32 = 8 + 65536;
+
+/// A block header and where it starts in the decompressed stream.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BlockHeader {
+    pub block_type: u32,
+    pub len: u32,
+    pub offset: u64,
+}
+
+pub(crate) struct BlockReader {
+    inner: Box<dyn Read + Send>,
+    path: Option<PathBuf>,
+    /// Bytes consumed from the decompressed stream.
+    pos: u64,
+}
+
+impl BlockReader {
+    /// Wraps `r`, transparently decompressing it when it starts with the
+    /// gzip magic `1f 8b` (as zlib's gzopen does).
+    pub fn new(r: Box<dyn Read + Send>, path: Option<PathBuf>) -> Result<Self, ScapError> {
+        let mut r = BufReader::with_capacity(128 << 10, r);
+        let mut magic = [0u8; 2];
+        let n = read_full(&mut r, &mut magic).map_err(|source| ScapError::Read {
+            path: path.clone(),
+            offset: 0,
+            source,
+        })?;
+        let head = std::io::Cursor::new(magic[..n].to_vec());
+        let inner: Box<dyn Read + Send> = if n == 2 && magic == [0x1f, 0x8b] {
+            Box::new(BufReader::with_capacity(
+                128 << 10,
+                MultiGzDecoder::new(head.chain(r)),
+            ))
+        } else {
+            Box::new(head.chain(r))
+        };
+        Ok(BlockReader {
+            inner,
+            path,
+            pos: 0,
+        })
+    }
+
+    pub fn pos(&self) -> u64 {
+        self.pos
+    }
+
+    fn read_err(&self, source: std::io::Error) -> ScapError {
+        ScapError::Read {
+            path: self.path.clone(),
+            offset: self.pos,
+            source,
+        }
+    }
+
+    /// The next block header; `None` at a clean end of stream (0 bytes).
+    pub fn next_header(&mut self) -> Result<Option<BlockHeader>, ScapError> {
+        let offset = self.pos;
+        let mut h = [0u8; 8];
+        let n = read_full(&mut self.inner, &mut h).map_err(|e| self.read_err(e))?;
+        self.pos += n as u64;
+        if n == 0 {
+            return Ok(None);
+        }
+        if n < 8 {
+            return Err(ScapError::Truncated {
+                offset,
+                block_type: None,
+                need: 8,
+                have: n as u64,
+            });
+        }
+        let block_type = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
+        let len = u32::from_le_bytes([h[4], h[5], h[6], h[7]]);
+        if len < FRAMING {
+            return Err(ScapError::BlockTooShort {
+                offset,
+                block_type,
+                len,
+                min: FRAMING,
+            });
+        }
+        if len % 4 != 0 {
+            return Err(ScapError::BlockMisaligned {
+                offset,
+                block_type,
+                len,
+            });
+        }
+        Ok(Some(BlockHeader {
+            block_type,
+            len,
+            offset,
+        }))
+    }
+
+    /// Reads the body (with padding) of the block `h` into `buf` and checks
+    /// the trailer. `buf` grows only as bytes actually arrive, so a huge
+    /// declared length in a short file costs no memory.
+    pub fn read_body(
+        &mut self,
+        h: &BlockHeader,
+        max: u32,
+        buf: &mut Vec<u8>,
+    ) -> Result<(), ScapError> {
+        if h.len > max {
+            return Err(ScapError::BlockTooLarge {
+                offset: h.offset,
+                block_type: h.block_type,
+                len: h.len,
+                max: max as u64,
+            });
+        }
+        // Body plus trailer; len >= FRAMING was checked by next_header.
+        let want = u64::from(h.len - 8);
+        buf.clear();
+        let got = (&mut self.inner)
+            .take(want)
+            .read_to_end(buf)
+            .map_err(|e| self.read_err(e))?;
+        self.pos += got as u64;
+        if (got as u64) < want {
+            return Err(ScapError::Truncated {
+                offset: h.offset,
+                block_type: Some(h.block_type),
+                need: want,
+                have: got as u64,
+            });
+        }
+        let body_len = buf.len() - 4;
+        let t = buf.get(body_len..).unwrap_or(&[0, 0, 0, 0]);
+        let trailer = u32::from_le_bytes([t[0], t[1], t[2], t[3]]);
+        if trailer != h.len {
+            return Err(ScapError::Trailer {
+                offset: h.offset,
+                block_type: h.block_type,
+                header: h.len,
+                trailer,
+            });
+        }
+        buf.truncate(body_len);
+        Ok(())
+    }
+}
+
+/// Reads until `buf` is full or the stream ends; returns the bytes read.
+fn read_full<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}

@@ -72,8 +72,18 @@ impl BlockReader {
         }
     }
 
-    /// The next block header; `None` at a clean end of stream (0 bytes).
+    /// The next block header, its length checked; `None` at a clean end of
+    /// stream (0 bytes).
     pub fn next_header(&mut self) -> Result<Option<BlockHeader>, ScapError> {
+        match self.next_header_unchecked()? {
+            Some(h) => check_len(&h).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// As `next_header`, without the length checks (so the first block can
+    /// be recognised as "not a capture" before its length is judged).
+    pub fn next_header_unchecked(&mut self) -> Result<Option<BlockHeader>, ScapError> {
         let offset = self.pos;
         let mut h = [0u8; 8];
         let n = read_full(&mut self.inner, &mut h).map_err(|e| self.read_err(e))?;
@@ -91,21 +101,6 @@ impl BlockReader {
         }
         let block_type = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
         let len = u32::from_le_bytes([h[4], h[5], h[6], h[7]]);
-        if len < FRAMING {
-            return Err(ScapError::BlockTooShort {
-                offset,
-                block_type,
-                len,
-                min: FRAMING,
-            });
-        }
-        if len % 4 != 0 {
-            return Err(ScapError::BlockMisaligned {
-                offset,
-                block_type,
-                len,
-            });
-        }
         Ok(Some(BlockHeader {
             block_type,
             len,
@@ -174,4 +169,25 @@ fn read_full<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usi
         }
     }
     Ok(n)
+}
+
+/// A block is at least its framing long and a multiple of 4.
+pub(crate) fn check_len(h: &BlockHeader) -> Result<BlockHeader, ScapError> {
+    let (offset, block_type, len) = (h.offset, h.block_type, h.len);
+    if len < FRAMING {
+        return Err(ScapError::BlockTooShort {
+            offset,
+            block_type,
+            len,
+            min: FRAMING,
+        });
+    }
+    if len % 4 != 0 {
+        return Err(ScapError::BlockMisaligned {
+            offset,
+            block_type,
+            len,
+        });
+    }
+    Ok(*h)
 }

@@ -109,8 +109,7 @@ fn is_named(t: u8) -> bool {
         SCAP_FD_MEMFD,
         SCAP_FD_PIDFD,
     ]
-    .iter()
-    .any(|&k| k == t as i32)
+    .contains(&(t as i32))
 }
 
 /// Parses an FDL body into entries tagged with the block's tid.

@@ -119,7 +119,7 @@ impl CaptureReader {
     }
 
     fn read_header_phase(&mut self) -> Result<(), ScapError> {
-        let Some(h) = self.blocks.next_header()? else {
+        let Some(h) = self.blocks.next_header_unchecked()? else {
             return Err(ScapError::Truncated {
                 offset: 0,
                 block_type: None,
@@ -132,6 +132,7 @@ impl CaptureReader {
                 found: h.block_type,
             });
         }
+        let h = crate::block::check_len(&h)?;
         self.blocks.read_body(&h, MAX_BLOCK_LEN, &mut self.buf)?;
         self.stats.blocks += 1;
         let (magic, shb) = header::parse_shb(&self.buf).map_err(|e| meta_err(&h, e))?;

@@ -269,3 +269,47 @@ pub(crate) fn write_pl_entry(out: &mut Vec<u8>, p: &ProcInfo) {
     out.put_i64(p.pgid);
     patch_len(out, start);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A V9 entry as a March 2022 writer ends it: root, loginuid, exe_writable.
+    #[test]
+    fn pre_0_10_entry_tail_is_root_loginuid_exe_writable() {
+        let full = ProcInfo {
+            tid: 42,
+            root: b"/".to_vec(),
+            loginuid: 1000,
+            exe_writable: true,
+            ..Default::default()
+        };
+        let mut new = Vec::new();
+        write_pl_entry(&mut new, &full);
+        // Cut the new layout after root and append the old tail.
+        let tail = 8 + 4 + 4 + 1 + 24 + 1 + 24 + 1 + 1 + 8;
+        let mut old = new[..new.len() - tail].to_vec();
+        old.put_u32(1000);
+        old.put_u8(1);
+        let len = old.len() as u32;
+        old[..4].copy_from_slice(&len.to_le_bytes());
+        for (bytes, tty) in [(&new, 0), (&old, 0)] {
+            let mut v = Vec::new();
+            parse_pl(bytes, 9, &mut v).unwrap();
+            assert_eq!(v.len(), 1);
+            assert_eq!(
+                (v[0].loginuid, v[0].exe_writable, v[0].tty),
+                (1000, true, tty)
+            );
+            assert_eq!(v[0], full);
+        }
+    }
+
+    #[test]
+    fn entry_length_shorter_than_fixed_fields_is_an_error() {
+        let mut b = Vec::new();
+        write_pl_entry(&mut b, &ProcInfo::default());
+        b[..4].copy_from_slice(&10u32.to_le_bytes());
+        assert!(parse_pl(&b, 9, &mut Vec::new()).is_err());
+    }
+}

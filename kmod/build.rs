@@ -49,7 +49,7 @@ fn main() {
 }
 
 /// Arguments of every `MACRO(...)` line in a header, split on top-level commas.
-fn records<'a>(text: &'a str, mac: &str) -> Vec<Vec<String>> {
+fn records(text: &str, mac: &str) -> Vec<Vec<String>> {
     let pre = format!("{mac}(");
     text.lines()
         .map(str::trim)

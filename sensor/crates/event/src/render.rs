@@ -334,9 +334,14 @@ pub fn render_raw_param(ev: &EventRef<'_>, i: usize, out: &mut String) -> bool {
     true
 }
 
-/// `evt.args`: `name=value` for every parameter, space separated.
+/// `evt.args`: `name=value` for every parameter, space separated. GENERIC
+/// events print none: their only parameters name the syscall, which
+/// `evt.type` already shows (sysdig does the same).
 pub fn render_args(ev: &EventRef<'_>, out: &mut String) {
     let Some(info) = ev.info() else { return };
+    if ev.code() <= 1 {
+        return;
+    }
     for i in 0..(ev.nparams() as usize).min(info.params.len()) {
         if i > 0 {
             out.push(' ');

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite: what CI runs (.ci/run) and what README documents.
+# Installs what it needs first. Slow matrices stay behind flags.
+#
+#   scripts/test.sh            lint + every test + a short fuzz smoke run
+#   FUZZ_SECONDS=60 scripts/test.sh   longer fuzzing per target
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh --test
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== cargo test"
+cargo test --workspace --locked 2>&1 | tee target/test.log
+# cargo's own summary lines, added up, so the closing line counts every test.
+awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "%d passed, %d failed, %d skipped\n", p, f, i }' target/test.log >target/test-summary.txt
+
+if [[ -x scripts/fuzz.sh ]]; then
+	echo "== fuzz smoke (${FUZZ_SECONDS:-10}s per target)"
+	scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
+fi
+
+echo "== summary"
+cat target/test-summary.txt

@@ -1,0 +1,85 @@
+//! `peregrine`: the sensor binary. Thin glue over the library crates.
+
+mod replay;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Exit codes (documented in README.md).
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// The input could not be read or decoded (bad file, bad bytes).
+    pub const INPUT: u8 = 1;
+    /// Bad usage: unknown flag, bad format string.
+    pub const USAGE: u8 = 2;
+}
+
+#[derive(Parser)]
+#[command(
+    name = "peregrine",
+    version,
+    about = "Runtime security sensor that speaks Falco's languages",
+    long_about = "Peregrine watches what processes do (syscalls, process lifecycle) and raises \
+alerts when Falco rules match. It reads and writes Falco/sysdig .scap captures.\n\n\
+Examples:\n  peregrine replay capture.scap\n  \
+peregrine replay capture.scap -p '%evt.num %evt.type %evt.args'\n  \
+peregrine replay capture.scap --stats\n  peregrine list-fields"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Print the events of a .scap capture file (plain or gzip), like `sysdig -r`.
+    Replay(replay::ReplayArgs),
+    /// List the fields that output formats (-p) accept.
+    ListFields,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let res = match cli.cmd {
+        Cmd::Replay(a) => replay::run(a),
+        Cmd::ListFields => {
+            for f in peregrine_format::FIELDS {
+                println!("{:<18} {}", f.name, f.desc);
+            }
+            println!("\nProcess, fd, user and container fields (proc.*, fd.*, user.*, container.*) are accepted and print <NA> until state tracking is in.");
+            Ok(exit::OK)
+        }
+    };
+    match res {
+        Ok(c) => ExitCode::from(c),
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::from(exit::OK);
+            }
+            eprintln!("peregrine: error: {e:#}");
+            let code = e
+                .downcast_ref::<replay::UsageError>()
+                .map_or(exit::INPUT, |_| exit::USAGE);
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

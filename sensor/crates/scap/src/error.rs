@@ -70,6 +70,8 @@ pub enum ScapError {
     },
     #[error("block at offset {offset} (type {block_type:#x}): only event blocks may follow the first event block (a concatenated or corrupt capture)")]
     UnexpectedBlock { offset: u64, block_type: u32 },
+    #[error("block at offset {offset} (type {block_type:#x}): V1 event block (no parameter count in its header): the in-memory path does not widen those; read this file with CaptureReader")]
+    V1InSlice { offset: u64, block_type: u32 },
     #[error("block at offset {offset} (type {block_type:#x}): {what}")]
     Metadata {
         offset: u64,

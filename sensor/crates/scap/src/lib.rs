@@ -44,6 +44,7 @@ mod fdlist;
 mod header;
 mod proclist;
 mod reader;
+mod slice;
 mod writer;
 
 pub use block::{MAX_BLOCK_LEN, MAX_EVENT_BLOCK_LEN};
@@ -53,6 +54,7 @@ pub use fdlist::{FdEntry, FdInfo};
 pub use header::{GroupInfo, InterfaceAddr, InterfaceInfo, MachineInfo, SectionHeader, UserInfo};
 pub use proclist::ProcInfo;
 pub use reader::{CaptureReader, CapturedEvent, ReadStats};
+pub use slice::SliceEvents;
 pub use writer::CaptureWriter;
 
 /// Everything a capture holds before its first event; enough to write the

@@ -350,13 +350,13 @@ impl CaptureReader {
 }
 
 #[derive(Debug, Clone, Copy)]
-struct EventBlockKind {
-    flags: bool,
-    v1: bool,
-    large: bool,
+pub(crate) struct EventBlockKind {
+    pub flags: bool,
+    pub v1: bool,
+    pub large: bool,
 }
 
-fn event_block(t: u32) -> Option<EventBlockKind> {
+pub(crate) fn event_block(t: u32) -> Option<EventBlockKind> {
     let k = |flags, v1, large| Some(EventBlockKind { flags, v1, large });
     match t {
         raw::EV_BLOCK_TYPE | raw::EV_BLOCK_TYPE_INT => k(false, true, false),

@@ -28,6 +28,8 @@
 #ifdef __KERNEL__
 #include <linux/types.h>
 #include <linux/stddef.h>
+#elif defined(__bpf__)
+/* eBPF programs: the __u* types come from vmlinux.h, offsetof from bpf_helpers.h. */
 #else
 #include <stdint.h>
 #include <stddef.h>

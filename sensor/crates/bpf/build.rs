@@ -6,11 +6,14 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn main() {
-    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest = PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    );
     let kmod = manifest.join("../../../kmod");
     let bpf = kmod.join("bpf");
     let include = kmod.join("include");
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("probe.bpf.o");
+    let out =
+        PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("probe.bpf.o");
 
     for dir in [&bpf, &include.join("peregrine")] {
         println!("cargo:rerun-if-changed={}", dir.display());
@@ -24,7 +27,15 @@ fn main() {
 
     let clang = std::env::var("PEREGRINE_BPF_CLANG").unwrap_or_else(|_| "clang-19".into());
     let status = Command::new(&clang)
-        .args(["-target", "bpf", "-O2", "-g", "-D__TARGET_ARCH_x86", "-Wall", "-Werror"])
+        .args([
+            "-target",
+            "bpf",
+            "-O2",
+            "-g",
+            "-D__TARGET_ARCH_x86",
+            "-Wall",
+            "-Werror",
+        ])
         .arg("-Wno-unused-function")
         .arg(format!("-I{}", bpf.display()))
         .arg(format!("-I{}", include.display()))

@@ -64,16 +64,27 @@ impl BpfError {
     }
 
     pub(crate) fn map(name: &'static str) -> impl FnOnce(aya::maps::MapError) -> Self {
-        move |e| Self::Map { name, source: Box::new(e) }
+        move |e| Self::Map {
+            name,
+            source: Box::new(e),
+        }
     }
 
     /// Turns an aya program error into a Verifier error when it carries a log.
     pub(crate) fn program(program: &str, e: aya::programs::ProgramError) -> Self {
         match e {
-            aya::programs::ProgramError::LoadError { io_error, verifier_log } => {
-                Self::Verifier { program: program.to_string(), source: io_error, log: verifier_log.to_string() }
-            }
-            e => Self::Program { program: program.to_string(), source: Box::new(e) },
+            aya::programs::ProgramError::LoadError {
+                io_error,
+                verifier_log,
+            } => Self::Verifier {
+                program: program.to_string(),
+                source: io_error,
+                log: verifier_log.to_string(),
+            },
+            e => Self::Program {
+                program: program.to_string(),
+                source: Box::new(e),
+            },
         }
     }
 }

@@ -132,7 +132,9 @@ impl Config {
             )));
         }
         if let Some(nr) = self.syscalls.iter().find(|&&n| n >= NR_SYSCALLS) {
-            return Err(BpfError::Config(format!("syscall number {nr} is out of range (< {NR_SYSCALLS})")));
+            return Err(BpfError::Config(format!(
+                "syscall number {nr} is out of range (< {NR_SYSCALLS})"
+            )));
         }
         Ok(())
     }
@@ -156,10 +158,14 @@ fn ensure_tracefs() -> Result<(), String> {
     {
         return Ok(());
     }
-    let r = std::process::Command::new("mount").args(["-t", "tracefs", "nodev", "/sys/kernel/tracing"]).status();
+    let r = std::process::Command::new("mount")
+        .args(["-t", "tracefs", "nodev", "/sys/kernel/tracing"])
+        .status();
     match r {
         Ok(s) if s.success() => Ok(()),
-        Ok(s) => Err(format!("mount -t tracefs nodev /sys/kernel/tracing failed ({s})")),
+        Ok(s) => Err(format!(
+            "mount -t tracefs nodev /sys/kernel/tracing failed ({s})"
+        )),
         Err(e) => Err(format!("cannot run mount for tracefs: {e}")),
     }
 }
@@ -178,7 +184,8 @@ impl Probe {
                 Ok(p) => Ok(p),
                 Err(e) => {
                     let mut p = Self::load_mode(cfg, AttachMode::RawTp)?;
-                    p.warnings.push(format!("tp_btf unavailable, using raw_tp: {e}"));
+                    p.warnings
+                        .push(format!("tp_btf unavailable, using raw_tp: {e}"));
                     Ok(p)
                 }
             },
@@ -187,8 +194,13 @@ impl Probe {
     }
 
     fn load_mode(cfg: &Config, mode: AttachMode) -> Result<Self, BpfError> {
-        let ncpus = sys::possible_cpus().map_err(BpfError::io("reading /sys/devices/system/cpu/possible"))?;
-        let self_tgid: u32 = if cfg.exclude_self { std::process::id() } else { 0 };
+        let ncpus = sys::possible_cpus()
+            .map_err(BpfError::io("reading /sys/devices/system/cpu/possible"))?;
+        let self_tgid: u32 = if cfg.exclude_self {
+            std::process::id()
+        } else {
+            0
+        };
         let snaplen: u32 = cfg.snaplen.min(16384);
         let boot_offset = sys::boot_offset_ns();
         let procexit: u8 = cfg.procexit.into();
@@ -209,8 +221,16 @@ impl Probe {
         for &nr in &cfg.syscalls {
             wanted[nr as usize] = true;
         }
-        let prefix = if mode == AttachMode::RawTp { "rx_" } else { "tx_" };
-        let dispatcher = if mode == AttachMode::RawTp { "sys_exit_raw" } else { "sys_exit_btf" };
+        let prefix = if mode == AttachMode::RawTp {
+            "rx_"
+        } else {
+            "tx_"
+        };
+        let dispatcher = if mode == AttachMode::RawTp {
+            "sys_exit_raw"
+        } else {
+            "sys_exit_btf"
+        };
 
         // Dispatcher first: it fixes the program type of the tail-call map.
         load_exit_prog(&mut ebpf, dispatcher, mode, btf.as_ref())?;
@@ -221,12 +241,23 @@ impl Probe {
                 continue;
             }
             let fd = match FILLERS.iter().find(|(n, _)| *n == nr) {
-                Some((_, name)) => load_exit_prog(&mut ebpf, &format!("{prefix}{name}"), mode, btf.as_ref())?,
+                Some((_, name)) => {
+                    load_exit_prog(&mut ebpf, &format!("{prefix}{name}"), mode, btf.as_ref())?
+                }
                 None => match &generic {
-                    Some(g) => g.try_clone().map_err(BpfError::io("dup generic program fd"))?,
+                    Some(g) => g
+                        .try_clone()
+                        .map_err(BpfError::io("dup generic program fd"))?,
                     None => {
-                        let g = load_exit_prog(&mut ebpf, &format!("{prefix}generic"), mode, btf.as_ref())?;
-                        let dup = g.try_clone().map_err(BpfError::io("dup generic program fd"))?;
+                        let g = load_exit_prog(
+                            &mut ebpf,
+                            &format!("{prefix}generic"),
+                            mode,
+                            btf.as_ref(),
+                        )?;
+                        let dup = g
+                            .try_clone()
+                            .map_err(BpfError::io("dup generic program fd"))?;
                         generic = Some(g);
                         dup
                     }
@@ -234,14 +265,21 @@ impl Probe {
             };
             fds.push((nr, fd));
         }
-        let map = ebpf.take_map("exit_progs").ok_or_else(|| BpfError::Missing("map exit_progs".into()))?;
+        let map = ebpf
+            .take_map("exit_progs")
+            .ok_or_else(|| BpfError::Missing("map exit_progs".into()))?;
         let mut exit_progs = ProgramArray::try_from(map).map_err(BpfError::map("exit_progs"))?;
         for (nr, fd) in &fds {
-            exit_progs.set(*nr, fd, 0).map_err(BpfError::map("exit_progs"))?;
+            exit_progs
+                .set(*nr, fd, 0)
+                .map_err(BpfError::map("exit_progs"))?;
         }
         {
-            let map = ebpf.map_mut("interesting").ok_or_else(|| BpfError::Missing("map interesting".into()))?;
-            let mut arr: Array<_, u8> = Array::try_from(map).map_err(BpfError::map("interesting"))?;
+            let map = ebpf
+                .map_mut("interesting")
+                .ok_or_else(|| BpfError::Missing("map interesting".into()))?;
+            let mut arr: Array<_, u8> =
+                Array::try_from(map).map_err(BpfError::map("interesting"))?;
             for nr in 0..NR_SYSCALLS {
                 if wanted[nr as usize] {
                     arr.set(nr, 1, 0).map_err(BpfError::map("interesting"))?;
@@ -258,12 +296,27 @@ impl Probe {
             ("tp_exec_btf", "tp_exit_btf")
         };
         if exec_wanted {
-            load_sched_prog(&mut ebpf, exec_prog, "sched_process_exec", mode, btf.as_ref())?;
+            load_sched_prog(
+                &mut ebpf,
+                exec_prog,
+                "sched_process_exec",
+                mode,
+                btf.as_ref(),
+            )?;
         }
         if cfg.procexit {
-            load_sched_prog(&mut ebpf, exit_prog, "sched_process_exit", mode, btf.as_ref())?;
+            load_sched_prog(
+                &mut ebpf,
+                exit_prog,
+                "sched_process_exit",
+                mode,
+                btf.as_ref(),
+            )?;
         }
-        let enters: Vec<_> = ENTER.iter().filter(|(nr, _, _)| wanted[*nr as usize]).collect();
+        let enters: Vec<_> = ENTER
+            .iter()
+            .filter(|(nr, _, _)| wanted[*nr as usize])
+            .collect();
         if !enters.is_empty() {
             match ensure_tracefs() {
                 Ok(()) => {
@@ -271,12 +324,21 @@ impl Probe {
                         attach_enter(&mut ebpf, prog, tp)?;
                     }
                 }
-                Err(e) => warnings.push(format!("enter events (open/openat/openat2/creat/connect) disabled: {e}")),
+                Err(e) => warnings.push(format!(
+                    "enter events (open/openat/openat2/creat/connect) disabled: {e}"
+                )),
             }
         }
         // Attach the dispatcher last, once everything it tail-calls is in place.
         attach_exit_prog(&mut ebpf, dispatcher, mode)?;
-        Ok(Self { ebpf, _exit_progs: exit_progs, rings, mode, boot_offset, warnings })
+        Ok(Self {
+            ebpf,
+            _exit_progs: exit_progs,
+            rings,
+            mode,
+            boot_offset,
+            warnings,
+        })
     }
 
     /// The attach mode actually used.
@@ -297,33 +359,50 @@ fn create_rings(ebpf: &Ebpf, ncpus: u32, bytes: usize) -> Result<Vec<Ring>, BpfE
     };
     let mut rings = Vec::with_capacity(ncpus as usize);
     for cpu in 0..ncpus {
-        let ring = Ring::create(bytes, &format!("prg_rb{cpu}"))
-            .map_err(BpfError::io(format!("creating the {bytes}-byte ring buffer of CPU {cpu}")))?;
-        sys::map_set_fd(outer.fd().as_fd(), cpu, ring.as_fd())
-            .map_err(BpfError::io(format!("storing the ring of CPU {cpu} in ringbufs")))?;
+        let ring = Ring::create(bytes, &format!("prg_rb{cpu}")).map_err(BpfError::io(format!(
+            "creating the {bytes}-byte ring buffer of CPU {cpu}"
+        )))?;
+        sys::map_set_fd(outer.fd().as_fd(), cpu, ring.as_fd()).map_err(BpfError::io(format!(
+            "storing the ring of CPU {cpu} in ringbufs"
+        )))?;
         rings.push(ring);
     }
     Ok(rings)
 }
 
-fn load_exit_prog(ebpf: &mut Ebpf, name: &str, mode: AttachMode, btf: Option<&Btf>) -> Result<ProgramFd, BpfError> {
-    let prog = ebpf.program_mut(name).ok_or_else(|| BpfError::Missing(format!("program {name}")))?;
+fn load_exit_prog(
+    ebpf: &mut Ebpf,
+    name: &str,
+    mode: AttachMode,
+    btf: Option<&Btf>,
+) -> Result<ProgramFd, BpfError> {
+    let prog = ebpf
+        .program_mut(name)
+        .ok_or_else(|| BpfError::Missing(format!("program {name}")))?;
     let fd = if mode == AttachMode::RawTp {
         let p: &mut RawTracePoint = prog.try_into().map_err(|e| BpfError::program(name, e))?;
         p.load().map_err(|e| BpfError::program(name, e))?;
         p.fd().map_err(|e| BpfError::program(name, e))?.try_clone()
     } else {
-        let btf = btf.ok_or_else(|| BpfError::Config("tp_btf needs /sys/kernel/btf/vmlinux".into()))?;
+        let btf =
+            btf.ok_or_else(|| BpfError::Config("tp_btf needs /sys/kernel/btf/vmlinux".into()))?;
         let p: &mut BtfTracePoint = prog.try_into().map_err(|e| BpfError::program(name, e))?;
-        p.load("sys_exit", btf).map_err(|e| BpfError::program(name, e))?;
+        p.load("sys_exit", btf)
+            .map_err(|e| BpfError::program(name, e))?;
         p.fd().map_err(|e| BpfError::program(name, e))?.try_clone()
     };
     fd.map_err(BpfError::io(format!("dup fd of {name}")))
 }
 
 fn attach_exit_prog(ebpf: &mut Ebpf, name: &str, mode: AttachMode) -> Result<(), BpfError> {
-    let prog = ebpf.program_mut(name).ok_or_else(|| BpfError::Missing(format!("program {name}")))?;
-    let err = |e| BpfError::Attach { program: name.into(), target: "sys_exit".into(), source: Box::new(e) };
+    let prog = ebpf
+        .program_mut(name)
+        .ok_or_else(|| BpfError::Missing(format!("program {name}")))?;
+    let err = |e| BpfError::Attach {
+        program: name.into(),
+        target: "sys_exit".into(),
+        source: Box::new(e),
+    };
     if mode == AttachMode::RawTp {
         let p: &mut RawTracePoint = prog.try_into().map_err(err)?;
         p.attach("sys_exit").map_err(err)?;
@@ -341,14 +420,21 @@ fn load_sched_prog(
     mode: AttachMode,
     btf: Option<&Btf>,
 ) -> Result<(), BpfError> {
-    let prog = ebpf.program_mut(name).ok_or_else(|| BpfError::Missing(format!("program {name}")))?;
-    let err = |e| BpfError::Attach { program: name.into(), target: tp.into(), source: Box::new(e) };
+    let prog = ebpf
+        .program_mut(name)
+        .ok_or_else(|| BpfError::Missing(format!("program {name}")))?;
+    let err = |e| BpfError::Attach {
+        program: name.into(),
+        target: tp.into(),
+        source: Box::new(e),
+    };
     if mode == AttachMode::RawTp {
         let p: &mut RawTracePoint = prog.try_into().map_err(err)?;
         p.load().map_err(|e| BpfError::program(name, e))?;
         p.attach(tp).map_err(err)?;
     } else {
-        let btf = btf.ok_or_else(|| BpfError::Config("tp_btf needs /sys/kernel/btf/vmlinux".into()))?;
+        let btf =
+            btf.ok_or_else(|| BpfError::Config("tp_btf needs /sys/kernel/btf/vmlinux".into()))?;
         let p: &mut BtfTracePoint = prog.try_into().map_err(err)?;
         p.load(tp, btf).map_err(|e| BpfError::program(name, e))?;
         p.attach().map_err(err)?;
@@ -357,8 +443,14 @@ fn load_sched_prog(
 }
 
 fn attach_enter(ebpf: &mut Ebpf, name: &str, tp: &str) -> Result<(), BpfError> {
-    let prog = ebpf.program_mut(name).ok_or_else(|| BpfError::Missing(format!("program {name}")))?;
-    let err = |e| BpfError::Attach { program: name.into(), target: format!("syscalls/{tp}"), source: Box::new(e) };
+    let prog = ebpf
+        .program_mut(name)
+        .ok_or_else(|| BpfError::Missing(format!("program {name}")))?;
+    let err = |e| BpfError::Attach {
+        program: name.into(),
+        target: format!("syscalls/{tp}"),
+        source: Box::new(e),
+    };
     let p: &mut TracePoint = prog.try_into().map_err(err)?;
     p.load().map_err(|e| BpfError::program(name, e))?;
     p.attach("syscalls", tp).map_err(err)?;

@@ -36,13 +36,23 @@ impl Ring {
     /// Creates a ring of `bytes` (power-of-two multiple of the page size) and maps it.
     pub fn create(bytes: usize, name: &str) -> io::Result<Self> {
         let page = sys::page_size();
-        let bytes32 = u32::try_from(bytes).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "ring too large"))?;
+        let bytes32 = u32::try_from(bytes)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "ring too large"))?;
         let fd = sys::ringbuf_create(bytes32, name)?;
         let cons_page = Mmap::new(fd.as_fd(), page, 0, true)?;
         let data = Mmap::new(fd.as_fd(), page + 2 * bytes, page, false)?;
         // SAFETY: page 0 of the mapping is the consumer position.
         let cons = unsafe { (*(cons_page.as_ptr() as *const AtomicU64)).load(Ordering::Acquire) };
-        Ok(Self { fd, cons_page, data, page, mask: bytes as u64 - 1, cons, published: cons, prod_cache: cons })
+        Ok(Self {
+            fd,
+            cons_page,
+            data,
+            page,
+            mask: bytes as u64 - 1,
+            cons,
+            published: cons,
+            prod_cache: cons,
+        })
     }
 
     fn producer_pos(&self) -> u64 {
@@ -67,7 +77,8 @@ impl Ring {
             }
             let off = (self.cons & self.mask) as usize;
             // SAFETY: off < size, header is 8-byte aligned inside the data mapping.
-            let hdr = unsafe { (*(self.base().add(off) as *const AtomicU32)).load(Ordering::Acquire) };
+            let hdr =
+                unsafe { (*(self.base().add(off) as *const AtomicU32)).load(Ordering::Acquire) };
             if hdr & BUSY != 0 {
                 return None;
             }
@@ -94,7 +105,9 @@ impl Ring {
     pub fn publish(&mut self) {
         if self.cons != self.published {
             // SAFETY: page 0 is the consumer position, mapped read-write.
-            unsafe { (*(self.cons_page.as_ptr() as *const AtomicU64)).store(self.cons, Ordering::Release) };
+            unsafe {
+                (*(self.cons_page.as_ptr() as *const AtomicU64)).store(self.cons, Ordering::Release)
+            };
             self.published = self.cons;
         }
     }
@@ -106,7 +119,6 @@ impl Ring {
         // before we publish a consumer position past it, which needs &mut self.
         unsafe { std::slice::from_raw_parts(self.base().add(off), len) }
     }
-
 }
 
 impl AsFd for Ring {

@@ -42,11 +42,21 @@ impl Capture {
         let probe = Probe::load(cfg)?;
         let epoll = Epoll::new().map_err(BpfError::io("epoll_create1"))?;
         for (i, r) in probe.rings.iter().enumerate() {
-            epoll.add(r.as_fd(), i as u64).map_err(BpfError::io("epoll_ctl on a ring"))?;
+            epoll
+                .add(r.as_fd(), i as u64)
+                .map_err(BpfError::io("epoll_ctl on a ring"))?;
         }
         let n = probe.rings.len();
         let publish_bytes = (cfg.ring_bytes as u64) / 4;
-        Ok(Self { probe, epoll, heads: vec![None; n], last: None, publish_bytes, consumed: 0, decode_errors: 0 })
+        Ok(Self {
+            probe,
+            epoll,
+            heads: vec![None; n],
+            last: None,
+            publish_bytes,
+            consumed: 0,
+            decode_errors: 0,
+        })
     }
 
     /// The probe behind this capture (mode, warnings).
@@ -74,7 +84,11 @@ impl Capture {
                     }
                     let mut ts = [0u8; 8];
                     ts.copy_from_slice(&b[..8]);
-                    self.heads[i] = Some(Head { off, len, ts: u64::from_le_bytes(ts) });
+                    self.heads[i] = Some(Head {
+                        off,
+                        len,
+                        ts: u64::from_le_bytes(ts),
+                    });
                     break;
                 }
             }
@@ -112,7 +126,11 @@ impl Capture {
         loop {
             let (best, all) = self.refill();
             if let Some(i) = best {
-                let h = self.heads[i].unwrap_or(Head { off: 0, len: 0, ts: 0 });
+                let h = self.heads[i].unwrap_or(Head {
+                    off: 0,
+                    len: 0,
+                    ts: 0,
+                });
                 let age_ok = all || h.ts.saturating_add(REORDER_WINDOW_NS) <= self.now_ts();
                 if age_ok {
                     let ring = &self.probe.rings[i];
@@ -121,9 +139,9 @@ impl Capture {
                             self.last = Some(i);
                             self.consumed += 1;
                             let ring = &self.probe.rings[i];
-                            return EventRef::parse(ring.bytes(h.off, h.len))
-                                .map(Some)
-                                .map_err(|e| BpfError::Config(format!("event changed under us: {e}")));
+                            return EventRef::parse(ring.bytes(h.off, h.len)).map(Some).map_err(
+                                |e| BpfError::Config(format!("event changed under us: {e}")),
+                            );
                         }
                         Err(_) => {
                             self.decode_errors += 1;
@@ -139,7 +157,9 @@ impl Capture {
                     return Ok(None);
                 }
                 let wait = Duration::from_nanos(REORDER_WINDOW_NS).min(left);
-                self.epoll.wait(wait.as_millis().max(1) as i32).map_err(BpfError::io("epoll_wait"))?;
+                self.epoll
+                    .wait(wait.as_millis().max(1) as i32)
+                    .map_err(BpfError::io("epoll_wait"))?;
                 continue;
             }
             self.publish_all();
@@ -154,9 +174,18 @@ impl Capture {
 
     /// Kernel counters per CPU plus what this reader saw.
     pub fn stats(&self) -> Result<Stats, BpfError> {
-        let map = self.probe.ebpf.map("counters").ok_or_else(|| BpfError::Missing("map counters".into()))?;
-        let arr: PerCpuArray<_, Counters> = PerCpuArray::try_from(map).map_err(BpfError::map("counters"))?;
+        let map = self
+            .probe
+            .ebpf
+            .map("counters")
+            .ok_or_else(|| BpfError::Missing("map counters".into()))?;
+        let arr: PerCpuArray<_, Counters> =
+            PerCpuArray::try_from(map).map_err(BpfError::map("counters"))?;
         let per_cpu = arr.get(&0, 0).map_err(BpfError::map("counters"))?;
-        Ok(Stats { per_cpu: per_cpu.iter().copied().collect(), consumed: self.consumed, decode_errors: self.decode_errors })
+        Ok(Stats {
+            per_cpu: per_cpu.iter().copied().collect(),
+            consumed: self.consumed,
+            decode_errors: self.decode_errors,
+        })
     }
 }

@@ -41,7 +41,9 @@ impl fmt::Display for SupportReport {
 }
 
 fn kernel_release() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/osrelease").map(|s| s.trim().to_string()).unwrap_or_else(|_| "?".into())
+    std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "?".into())
 }
 
 /// (major, minor) of a release string like "6.1.0-56-cloud-amd64".
@@ -125,7 +127,10 @@ mod tests {
     fn report_names_kernel_and_fix() {
         let r = SupportReport {
             kernel: "5.4.0".into(),
-            problems: vec![Problem { what: "no ringbuf".into(), fix: "use kmod".into() }],
+            problems: vec![Problem {
+                what: "no ringbuf".into(),
+                fix: "use kmod".into(),
+            }],
         };
         assert_eq!(r.to_string(), "  - kernel 5.4.0: no ringbuf; use kmod\n");
     }

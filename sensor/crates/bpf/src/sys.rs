@@ -58,7 +58,11 @@ pub fn ringbuf_create(bytes: u32, name: &str) -> io::Result<OwnedFd> {
     for (d, s) in attr.map_name.iter_mut().take(15).zip(name.bytes()) {
         *d = s;
     }
-    let fd = bpf(BPF_MAP_CREATE, (&mut attr as *mut MapCreateAttr).cast(), std::mem::size_of::<MapCreateAttr>())?;
+    let fd = bpf(
+        BPF_MAP_CREATE,
+        (&mut attr as *mut MapCreateAttr).cast(),
+        std::mem::size_of::<MapCreateAttr>(),
+    )?;
     // SAFETY: the kernel returned a new file descriptor we now own.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
@@ -74,7 +78,11 @@ pub fn map_set_fd(outer: BorrowedFd<'_>, index: u32, inner: BorrowedFd<'_>) -> i
         value: &value as *const u32 as u64,
         flags: 0,
     };
-    bpf(BPF_MAP_UPDATE_ELEM, (&mut attr as *mut MapElemAttr).cast(), std::mem::size_of::<MapElemAttr>())?;
+    bpf(
+        BPF_MAP_UPDATE_ELEM,
+        (&mut attr as *mut MapElemAttr).cast(),
+        std::mem::size_of::<MapElemAttr>(),
+    )?;
     Ok(())
 }
 
@@ -90,10 +98,21 @@ unsafe impl Send for Mmap {}
 
 impl Mmap {
     pub fn new(fd: BorrowedFd<'_>, len: usize, offset: usize, writable: bool) -> io::Result<Self> {
-        let prot = if writable { libc::PROT_READ | libc::PROT_WRITE } else { libc::PROT_READ };
+        let prot = if writable {
+            libc::PROT_READ | libc::PROT_WRITE
+        } else {
+            libc::PROT_READ
+        };
         // SAFETY: a fresh shared mapping of a BPF ring buffer fd; checked below.
         let ptr = unsafe {
-            libc::mmap(std::ptr::null_mut(), len, prot, libc::MAP_SHARED, fd.as_raw_fd(), offset as libc::off_t)
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                prot,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
+                offset as libc::off_t,
+            )
         };
         if ptr == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
@@ -126,14 +145,26 @@ impl Epoll {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: new fd owned by us.
-        Ok(Self { fd: unsafe { OwnedFd::from_raw_fd(fd) } })
+        Ok(Self {
+            fd: unsafe { OwnedFd::from_raw_fd(fd) },
+        })
     }
 
     /// Watches fd for readability, edge-triggered; `token` comes back in wait().
     pub fn add(&self, fd: BorrowedFd<'_>, token: u64) -> io::Result<()> {
-        let mut ev = libc::epoll_event { events: (libc::EPOLLIN | libc::EPOLLET) as u32, u64: token };
+        let mut ev = libc::epoll_event {
+            events: (libc::EPOLLIN | libc::EPOLLET) as u32,
+            u64: token,
+        };
         // SAFETY: ev is a valid epoll_event; fds are live.
-        let r = unsafe { libc::epoll_ctl(self.fd.as_raw_fd(), libc::EPOLL_CTL_ADD, fd.as_raw_fd(), &mut ev) };
+        let r = unsafe {
+            libc::epoll_ctl(
+                self.fd.as_raw_fd(),
+                libc::EPOLL_CTL_ADD,
+                fd.as_raw_fd(),
+                &mut ev,
+            )
+        };
         if r < 0 {
             return Err(io::Error::last_os_error());
         }
@@ -158,10 +189,15 @@ impl Epoll {
 
 /// Nanoseconds of a clock.
 pub fn clock_ns(clock: libc::clockid_t) -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: ts is a valid out pointer.
     unsafe { libc::clock_gettime(clock, &mut ts) };
-    (ts.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(ts.tv_nsec as u64)
+    (ts.tv_sec as u64)
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add(ts.tv_nsec as u64)
 }
 
 /// CLOCK_REALTIME - CLOCK_BOOTTIME, sampled so that the pair is tight.
@@ -196,9 +232,9 @@ pub fn possible_cpus() -> io::Result<u32> {
     let mut max = 0u32;
     for part in s.trim().split(',') {
         let last = part.rsplit('-').next().unwrap_or(part);
-        let n: u32 = last
-            .parse()
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, format!("bad cpu list {s:?}")))?;
+        let n: u32 = last.parse().map_err(|_| {
+            io::Error::new(io::ErrorKind::InvalidData, format!("bad cpu list {s:?}"))
+        })?;
         max = max.max(n);
     }
     Ok(max + 1)

@@ -1,0 +1,375 @@
+//! Real capture on this host: load the probe, run `bpf-workload`, and check
+//! every expected event byte for byte against what the workload saw.
+//! Needs root (CAP_BPF + CAP_PERFMON) and a kernel with BTF; skips otherwise.
+
+use peregrine_bpf::{AttachMode, Capture, Config};
+use peregrine_event::EventRef;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+fn skip_reason() -> Option<String> {
+    // SAFETY: geteuid has no side effects.
+    if unsafe { libc::geteuid() } != 0 {
+        return Some("not root".into());
+    }
+    let r = peregrine_bpf::support::check();
+    (!r.ok()).then(|| r.to_string())
+}
+
+struct Run {
+    facts: HashMap<String, String>,
+    events: Vec<Vec<u8>>,
+}
+
+impl Run {
+    fn fact(&self, k: &str) -> i64 {
+        self.facts
+            .get(k)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("workload fact {k} missing"))
+    }
+
+    /// Events of `code` from thread `tid`.
+    fn find(&self, code: u16, tid: i64) -> Vec<EventRef<'_>> {
+        self.events
+            .iter()
+            .filter_map(|b| EventRef::parse(b).ok())
+            .filter(|e| e.code() == code && e.tid() as i64 == tid)
+            .collect()
+    }
+
+    fn one(&self, code: u16, tid: i64, pred: impl Fn(&EventRef<'_>) -> bool) -> EventRef<'_> {
+        let all = self.find(code, tid);
+        let hits: Vec<_> = all.iter().filter(|e| pred(e)).copied().collect();
+        assert_eq!(
+            hits.len(),
+            1,
+            "want exactly one event {code} of tid {tid} matching; {} candidates",
+            all.len()
+        );
+        hits[0]
+    }
+}
+
+fn int(e: &EventRef<'_>, name: &str) -> i64 {
+    e.param_by_name(name)
+        .and_then(|p| p.as_i64())
+        .unwrap_or_else(|| panic!("{} has no int {name}", e.type_name()))
+}
+
+fn raw<'a>(e: &EventRef<'a>, name: &str) -> &'a [u8] {
+    let i = e
+        .param_index(name)
+        .unwrap_or_else(|| panic!("{} has no param {name}", e.type_name()));
+    e.param_raw(i).unwrap_or_default()
+}
+
+fn cstr(s: &str) -> Vec<u8> {
+    let mut v = s.as_bytes().to_vec();
+    v.push(0);
+    v
+}
+
+fn run_workload(attach: AttachMode) -> Run {
+    let cap_cfg = Config {
+        snaplen: 80,
+        attach,
+        ..Config::default()
+    };
+    let mut cap = match Capture::open(&cap_cfg) {
+        Ok(c) => c,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(cap.probe().mode(), attach);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_bpf-workload"))
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn workload: {e}"));
+    let wpid = child.id() as u64;
+    let waiter = std::thread::spawn(move || child.wait_with_output());
+    let mut events = Vec::new();
+    let mut quiet_since: Option<Instant> = None;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut last_ts = 0u64;
+    while Instant::now() < deadline {
+        match cap.next_event(Duration::from_millis(20)) {
+            Ok(Some(ev)) => {
+                assert!(
+                    ev.ts() >= last_ts || ev.tid() < wpid,
+                    "merge order: {} after {last_ts}",
+                    ev.ts()
+                );
+                last_ts = last_ts.max(ev.ts());
+                if ev.tid() >= wpid {
+                    events.push(ev.as_bytes().to_vec());
+                }
+            }
+            Ok(None) => {}
+            Err(e) => panic!("capture: {e}"),
+        }
+        if waiter.is_finished() {
+            let q = *quiet_since.get_or_insert_with(Instant::now);
+            if q.elapsed() > Duration::from_millis(300) {
+                break;
+            }
+        }
+    }
+    let stats = cap.stats().unwrap_or_else(|e| panic!("stats: {e}"));
+    assert_eq!(stats.total().drops(), 0, "drops: {:?}", stats.total());
+    assert_eq!(stats.decode_errors, 0);
+    let out = waiter
+        .join()
+        .unwrap_or_else(|_| panic!("waiter"))
+        .unwrap_or_else(|e| panic!("workload: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let mut facts: HashMap<String, String> = text
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    facts.insert("dir".into(), dir.path().display().to_string());
+    assert_eq!(
+        facts.get("pid").map(String::as_str),
+        Some(wpid.to_string().as_str())
+    );
+    Run { facts, events }
+}
+
+#[test]
+fn captures_workload_events_exactly_tp_btf() {
+    check_workload(AttachMode::TpBtf);
+}
+
+#[test]
+fn captures_workload_events_exactly_raw_tp() {
+    check_workload(AttachMode::RawTp);
+}
+
+fn check_workload(mode: AttachMode) {
+    if let Some(why) = skip_reason() {
+        eprintln!("SKIP capture test ({mode:?}): {why}");
+        return;
+    }
+    let run = run_workload(mode);
+    let w = run.fact("pid");
+    let dir = run.facts["dir"].clone();
+    let created = format!("{dir}/created.txt");
+    use peregrine_wire::raw as c;
+    let code = |v: u32| v as u16;
+
+    // exec of cat: from sched_process_exec, res 0, all ids.
+    let cat = run.fact("cat_pid");
+    let ex = run.one(code(c::PPME_SYSCALL_EXECVE_19_X), cat, |e| {
+        int(e, "res") == 0
+    });
+    assert_eq!(ex.nparams(), 31);
+    assert_eq!(raw(&ex, "exe"), b"cat\0");
+    assert_eq!(
+        raw(&ex, "args"),
+        cstr(&format!("{dir}/input.txt")).as_slice()
+    );
+    assert_eq!(
+        (int(&ex, "tid"), int(&ex, "pid"), int(&ex, "ptid")),
+        (cat, cat, w)
+    );
+    assert_eq!(raw(&ex, "cwd"), b"");
+    assert_eq!(raw(&ex, "comm"), b"cat\0");
+    assert_eq!(int(&ex, "uid"), 0);
+    assert_eq!(int(&ex, "gid"), 0);
+    let cat_path = std::fs::canonicalize("/usr/bin/cat").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        raw(&ex, "trusted_exepath"),
+        cstr(&cat_path.display().to_string()).as_slice()
+    );
+    assert!(raw(&ex, "filename").ends_with(b"/cat\0"));
+    let meta = std::fs::metadata(&cat_path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        int(&ex, "exe_ino") as u64,
+        std::os::unix::fs::MetadataExt::ino(&meta)
+    );
+    assert!(raw(&ex, "cgroups").starts_with(b"cpuset=/"));
+    assert!(raw(&ex, "env").windows(5).any(|w| w == b"PATH="));
+
+    // open(2) with O_CREAT: enter and exit events.
+    let fd = run.fact("open_fd");
+    let oe = run.one(code(c::PPME_SYSCALL_OPEN_E), w, |e| {
+        raw(e, "name") == cstr(&created)
+    });
+    assert_eq!(
+        int(&oe, "flags"),
+        0x2 | 0x4 | 0x100,
+        "O_WRONLY|O_CREAT|O_TRUNC"
+    );
+    assert_eq!(int(&oe, "mode"), 0o640);
+    let ox = run.one(code(c::PPME_SYSCALL_OPEN_X), w, |e| {
+        raw(e, "name") == cstr(&created)
+    });
+    assert_eq!(int(&ox, "fd"), fd);
+    assert_eq!(
+        int(&ox, "flags"),
+        0x2 | 0x4 | 0x100 | 0x4000,
+        "…|O_F_CREATED"
+    );
+    assert_eq!(int(&ox, "mode"), 0o640);
+    assert_eq!(int(&ox, "ino"), run.fact("created_ino"));
+    assert_ne!(int(&ox, "dev"), 0);
+    let mut args = String::new();
+    peregrine_event::render::render_args(&ox, &mut args);
+    assert!(
+        args.contains("O_WRONLY|O_CREAT|O_TRUNC|O_F_CREATED"),
+        "{args}"
+    );
+
+    let wr = run.one(code(c::PPME_SYSCALL_WRITE_X), w, |e| {
+        int(e, "fd") == fd && int(e, "size") == 1
+    });
+    assert_eq!(
+        (int(&wr, "res"), raw(&wr, "data"), int(&wr, "size")),
+        (1, &b"x"[..], 1)
+    );
+    let cl = run.find(code(c::PPME_SYSCALL_CLOSE_X), w);
+    assert!(cl.iter().any(|e| int(e, "fd") == fd && int(e, "res") == 0));
+
+    // openat(2) + read(2)
+    let fd2 = run.fact("openat_fd");
+    let ae = run.one(code(c::PPME_SYSCALL_OPENAT_2_E), w, |e| {
+        raw(e, "name") == cstr(&created)
+    });
+    assert_eq!(
+        (int(&ae, "dirfd"), int(&ae, "flags"), int(&ae, "mode")),
+        (-100, 0x1001, 0)
+    );
+    let ax = run.one(code(c::PPME_SYSCALL_OPENAT_2_X), w, |e| {
+        raw(e, "name") == cstr(&created)
+    });
+    assert_eq!(
+        (int(&ax, "fd"), int(&ax, "dirfd"), int(&ax, "flags")),
+        (fd2, -100, 0x1001)
+    );
+    assert_eq!(int(&ax, "ino"), run.fact("created_ino"));
+    let rd = run.one(code(c::PPME_SYSCALL_READ_X), w, |e| {
+        int(e, "fd") == fd2 && int(e, "size") == 1
+    });
+    assert_eq!(
+        (int(&rd, "res"), raw(&rd, "data"), int(&rd, "size")),
+        (1, &b"x"[..], 1)
+    );
+
+    // sockets: 127.0.0.1 listener, connect, accept4
+    let (lfd, cfd, afd) = (
+        run.fact("listen_fd"),
+        run.fact("client_fd"),
+        run.fact("accept_fd"),
+    );
+    let port = (run.fact("port") as u16).to_le_bytes();
+    let cport = (run.fact("client_port") as u16).to_le_bytes();
+    let so = run.one(code(c::PPME_SOCKET_SOCKET_X), w, |e| int(e, "fd") == lfd);
+    assert_eq!(
+        (
+            int(&so, "domain"),
+            int(&so, "type"),
+            int(&so, "proto"),
+            int(&so, "flags")
+        ),
+        (2, 1, 0, 0)
+    );
+    let so2 = run.one(code(c::PPME_SOCKET_SOCKET_X), w, |e| int(e, "fd") == cfd);
+    assert_eq!(
+        (int(&so2, "type"), int(&so2, "flags")),
+        (1 | 0x80000, 0x1000)
+    );
+    let bi = run.one(code(c::PPME_SOCKET_BIND_X), w, |_| true);
+    assert_eq!((int(&bi, "res"), int(&bi, "fd")), (0, lfd));
+    assert_eq!(raw(&bi, "addr"), &[2, 127, 0, 0, 1, 0, 0]);
+    let li = run.one(code(c::PPME_SOCKET_LISTEN_X), w, |_| true);
+    assert_eq!(
+        (int(&li, "res"), int(&li, "fd"), int(&li, "backlog")),
+        (0, lfd, 16)
+    );
+    let sockaddr = [2, 127, 0, 0, 1, port[0], port[1]];
+    let ce = run.one(code(c::PPME_SOCKET_CONNECT_E), w, |_| true);
+    assert_eq!((int(&ce, "fd"), raw(&ce, "addr")), (cfd, &sockaddr[..]));
+    let cx = run.one(code(c::PPME_SOCKET_CONNECT_X), w, |_| true);
+    assert_eq!(
+        (int(&cx, "res"), int(&cx, "fd"), raw(&cx, "addr")),
+        (0, cfd, &sockaddr[..])
+    );
+    let out_tuple = [
+        2, 127, 0, 0, 1, cport[0], cport[1], 127, 0, 0, 1, port[0], port[1],
+    ];
+    assert_eq!(raw(&cx, "tuple"), &out_tuple);
+    let ac = run.one(code(c::PPME_SOCKET_ACCEPT4_6_X), w, |_| true);
+    assert_eq!(int(&ac, "fd"), afd);
+    assert_eq!(
+        raw(&ac, "tuple"),
+        &out_tuple,
+        "inbound: src = peer, dst = local"
+    );
+    assert_eq!((int(&ac, "queuemax"), int(&ac, "flags")), (16, 0x1000));
+
+    // rename, mkdir, chmod, unlink
+    let renamed = format!("{dir}/renamed.txt");
+    let rn = run.one(code(c::PPME_SYSCALL_RENAME_X), w, |_| true);
+    assert_eq!(
+        (int(&rn, "res"), raw(&rn, "oldpath"), raw(&rn, "newpath")),
+        (0, &cstr(&created)[..], &cstr(&renamed)[..])
+    );
+    let mk = run.one(code(c::PPME_SYSCALL_MKDIR_2_X), w, |_| true);
+    assert_eq!(
+        (int(&mk, "res"), raw(&mk, "path"), int(&mk, "mode")),
+        (0, &cstr(&format!("{dir}/sub"))[..], 0o750)
+    );
+    let ch = run.one(code(c::PPME_SYSCALL_CHMOD_X), w, |_| true);
+    assert_eq!(
+        (int(&ch, "res"), raw(&ch, "filename"), int(&ch, "mode")),
+        (0, &cstr(&renamed)[..], 0o4755)
+    );
+    let ul = run.one(code(c::PPME_SYSCALL_UNLINK_2_X), w, |_| true);
+    assert_eq!(
+        (int(&ul, "res"), raw(&ul, "path")),
+        (0, &cstr(&renamed)[..])
+    );
+
+    // fork (glibc: clone) parent and child copies, setuid in the child, procexit
+    let kid = run.fact("child_pid");
+    // ptid is the parent *thread* (the test thread that spawned the workload).
+    // SAFETY: gettid has no side effects.
+    let me = unsafe { libc::gettid() } as i64;
+    let cp = run.one(code(c::PPME_SYSCALL_CLONE_20_X), w, |e| {
+        int(e, "res") == kid
+    });
+    assert_eq!(
+        (int(&cp, "tid"), int(&cp, "pid"), int(&cp, "ptid")),
+        (w, w, me)
+    );
+    assert_eq!(
+        int(&cp, "flags"),
+        0x800000 | 0x1000000,
+        "CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID"
+    );
+    assert_eq!(raw(&cp, "comm"), b"bpf-workload\0");
+    assert_eq!((int(&cp, "vtid"), int(&cp, "vpid")), (w, w));
+    let cc = run.one(code(c::PPME_SYSCALL_CLONE_20_X), kid, |e| {
+        int(e, "res") == 0
+    });
+    assert_eq!(
+        (int(&cc, "tid"), int(&cc, "pid"), int(&cc, "ptid")),
+        (kid, kid, w)
+    );
+    assert_eq!((int(&cc, "uid"), int(&cc, "gid")), (0, 0));
+    let su = run.one(code(c::PPME_SYSCALL_SETUID_X), kid, |_| true);
+    assert_eq!((int(&su, "res"), int(&su, "uid")), (0, 65534));
+    let px = run.one(code(c::PPME_PROCEXIT_1_E), kid, |_| true);
+    assert_eq!(
+        (
+            int(&px, "status"),
+            int(&px, "ret"),
+            int(&px, "sig"),
+            int(&px, "core")
+        ),
+        (3 << 8, 3, 0, 0)
+    );
+    assert_eq!(run.fact("child_status"), 3 << 8);
+}

@@ -1,5 +1,6 @@
 //! `peregrine`: the sensor binary. Thin glue over the library crates.
 
+mod capture;
 mod replay;
 
 use clap::{Parser, Subcommand};
@@ -35,6 +36,8 @@ struct Cli {
 enum Cmd {
     /// Print the events of a .scap capture file (plain or gzip), like `sysdig -r`.
     Replay(replay::ReplayArgs),
+    /// Capture live events from this host's kernel
+    Capture(capture::CaptureArgs),
     /// List the fields that output formats (-p) accept.
     ListFields,
 }
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
     };
     let res = match cli.cmd {
         Cmd::Replay(a) => replay::run(a),
+        Cmd::Capture(a) => capture::run(a),
         Cmd::ListFields => {
             for f in peregrine_format::FIELDS {
                 println!("{:<18} {}", f.name, f.desc);

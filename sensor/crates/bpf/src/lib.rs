@@ -21,6 +21,7 @@ mod sys;
 
 pub use error::BpfError;
 pub use probe::{AttachMode, Config, Probe, FILLERS, NR_SYSCALLS};
-pub use source::Capture;
+pub use source::{Capture, RingEvent};
 pub use stats::{Counters, Stats};
 pub use support::{Problem, SupportReport};
+pub use sys::stop_on_signals;

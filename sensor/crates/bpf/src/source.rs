@@ -24,6 +24,13 @@ struct Head {
     ts: u64,
 }
 
+/// One event from a ring: the CPU whose ring carried it and the zero-copy view.
+#[derive(Clone, Copy)]
+pub struct RingEvent<'a> {
+    pub cpu: u16,
+    pub event: EventRef<'a>,
+}
+
 /// A live capture from this host's kernel.
 pub struct Capture {
     probe: Probe,
@@ -112,7 +119,7 @@ impl Capture {
 
     /// The next event in timestamp order, waiting at most `timeout`;
     /// None on timeout. The view borrows the ring until the next call.
-    pub fn next_event(&mut self, timeout: Duration) -> Result<Option<EventRef<'_>>, BpfError> {
+    pub fn next_event(&mut self, timeout: Duration) -> Result<Option<RingEvent<'_>>, BpfError> {
         if let Some(i) = self.last.take() {
             if let Some(h) = self.heads[i].take() {
                 let ring = &mut self.probe.rings[i];
@@ -139,9 +146,16 @@ impl Capture {
                             self.last = Some(i);
                             self.consumed += 1;
                             let ring = &self.probe.rings[i];
-                            return EventRef::parse(ring.bytes(h.off, h.len)).map(Some).map_err(
-                                |e| BpfError::Config(format!("event changed under us: {e}")),
-                            );
+                            return EventRef::parse(ring.bytes(h.off, h.len))
+                                .map(|event| {
+                                    Some(RingEvent {
+                                        cpu: i as u16,
+                                        event,
+                                    })
+                                })
+                                .map_err(|e| {
+                                    BpfError::Config(format!("event changed under us: {e}"))
+                                });
                         }
                         Err(_) => {
                             self.decode_errors += 1;

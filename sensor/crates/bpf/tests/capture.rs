@@ -95,7 +95,8 @@ fn run_workload(attach: AttachMode) -> Run {
     let mut last_ts = 0u64;
     while Instant::now() < deadline {
         match cap.next_event(Duration::from_millis(20)) {
-            Ok(Some(ev)) => {
+            Ok(Some(re)) => {
+                let ev = re.event;
                 assert!(
                     ev.ts() >= last_ts || ev.tid() < wpid,
                     "merge order: {} after {last_ts}",

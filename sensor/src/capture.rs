@@ -1,0 +1,172 @@
+//! `peregrine capture`: live events from this host's kernel through the
+//! modern eBPF probe, printed like `sysdig` and/or written to a .scap file.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use peregrine_bpf::{AttachMode, Capture, Config};
+use peregrine_format::{EventContext, Format, DEFAULT_FORMAT};
+use peregrine_scap::{CaptureWriter, Metadata};
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Driver {
+    /// The CO-RE eBPF probe (kernel 5.8+ with BTF).
+    ModernEbpf,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Attach {
+    /// tp_btf, falling back to raw_tp.
+    Auto,
+    TpBtf,
+    RawTp,
+}
+
+#[derive(Args)]
+pub struct CaptureArgs {
+    /// Kernel driver to capture with.
+    #[arg(long, value_enum, default_value = "modern-ebpf")]
+    driver: Driver,
+    /// Write events to this .scap file (readable by `peregrine replay` and `sysdig -r`).
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    write: Option<PathBuf>,
+    /// gzip-compress the -w file.
+    #[arg(short = 'z', long)]
+    gzip: bool,
+    /// Print events with this format (sysdig syntax). Default: print unless -w is given.
+    #[arg(short = 'p', long = "print", value_name = "FORMAT")]
+    format: Option<String>,
+    /// Stop after S seconds.
+    #[arg(long, value_name = "S", conflicts_with = "count")]
+    duration: Option<f64>,
+    /// Stop after N events.
+    #[arg(short = 'n', long = "count", value_name = "N")]
+    count: Option<u64>,
+    /// Capture every syscall (those without a dedicated event as GENERIC_X).
+    #[arg(long)]
+    all_syscalls: bool,
+    /// Ring buffer bytes per CPU (power of two, >= 128 KiB).
+    #[arg(long, value_name = "BYTES", default_value_t = 8 << 20)]
+    buffer_bytes: usize,
+    /// Bytes of read/write payload kept per event.
+    #[arg(short = 's', long, value_name = "BYTES", default_value_t = 80)]
+    snaplen: u32,
+    /// How the syscall programs attach.
+    #[arg(long, value_enum, default_value = "auto")]
+    attach: Attach,
+    /// Print capture counters (events, drops by reason) to stderr at the end.
+    #[arg(long)]
+    stats: bool,
+}
+
+pub fn run(a: CaptureArgs) -> Result<u8> {
+    let Driver::ModernEbpf = a.driver;
+    let format = match (&a.format, &a.write) {
+        (Some(f), _) => Some(f.as_str()),
+        (None, None) => Some(DEFAULT_FORMAT),
+        (None, Some(_)) => None,
+    };
+    let format = match format {
+        Some(f) => Some(
+            Format::parse(f).map_err(|e| crate::replay::UsageError(format!("-p '{f}': {e}")))?,
+        ),
+        None => None,
+    };
+    if a.duration.is_some_and(|d| !(d.is_finite() && d > 0.0)) {
+        bail!(crate::replay::UsageError(
+            "--duration must be a positive number of seconds".into()
+        ));
+    }
+    let mut cfg = Config {
+        ring_bytes: a.buffer_bytes,
+        snaplen: a.snaplen,
+        attach: match a.attach {
+            Attach::Auto => AttachMode::Auto,
+            Attach::TpBtf => AttachMode::TpBtf,
+            Attach::RawTp => AttachMode::RawTp,
+        },
+        ..Config::default()
+    };
+    if a.all_syscalls {
+        cfg = cfg.all_syscalls();
+    }
+    let stop = peregrine_bpf::stop_on_signals();
+    let mut cap = Capture::open(&cfg).context("cannot start the modern eBPF capture")?;
+    for w in cap.probe().warnings() {
+        eprintln!("peregrine: warning: {w}");
+    }
+    let mut writer = match &a.write {
+        Some(p) => Some(
+            CaptureWriter::create(p, a.gzip, &Metadata::default())
+                .with_context(|| format!("cannot create {}", p.display()))?,
+        ),
+        None => None,
+    };
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut line = String::with_capacity(256);
+    let deadline = a
+        .duration
+        .map(|d| Instant::now() + Duration::from_secs_f64(d));
+    let mut num = 0u64;
+    loop {
+        if stop.load(Ordering::Relaxed) || a.count.is_some_and(|n| num >= n) {
+            break;
+        }
+        let wait = match deadline {
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                left.min(Duration::from_millis(100))
+            }
+            None => Duration::from_millis(100),
+        };
+        let Some(re) = cap.next_event(wait)? else {
+            out.flush()?;
+            continue;
+        };
+        num += 1;
+        if let Some(w) = writer.as_mut() {
+            w.write_event(&re.event, re.cpu, 0)
+                .context("writing the capture file")?;
+        }
+        if let Some(f) = &format {
+            let ctx = EventContext {
+                event: re.event,
+                num,
+                cpu: re.cpu,
+                state: None,
+            };
+            if f.render(&ctx, &mut line) {
+                out.write_all(line.as_bytes())?;
+                out.write_all(b"\n")?;
+            }
+        }
+    }
+    out.flush()?;
+    if let Some(w) = writer {
+        w.finish().context("finishing the capture file")?;
+    }
+    if a.stats {
+        let s = cap.stats()?;
+        let t = s.total();
+        eprintln!(
+            "events: {num} read, {} in kernel; drops: {} (ring full {}, no ring {}, too large {}, no scratch {}); wakeups {}; decode errors {}",
+            t.events, t.drops(), t.drop_full, t.drop_no_ring, t.drop_too_large, t.drop_no_scratch, t.wakeups, s.decode_errors
+        );
+        for (cpu, c) in s.per_cpu.iter().enumerate() {
+            eprintln!(
+                "  cpu {cpu}: events {} drops {} (full {})",
+                c.events,
+                c.drops(),
+                c.drop_full
+            );
+        }
+    }
+    Ok(crate::exit::OK)
+}

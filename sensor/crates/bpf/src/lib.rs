@@ -25,3 +25,5 @@ pub use source::{Capture, RingEvent};
 pub use stats::{Counters, Stats};
 pub use support::{Problem, SupportReport};
 pub use sys::stop_on_signals;
+#[cfg(test)]
+mod flags_check;

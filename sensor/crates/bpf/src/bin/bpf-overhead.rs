@@ -18,7 +18,8 @@ fn now_ns() -> u64 {
     let t = Instant::now();
     // Anchor: only differences are used.
     static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    t.duration_since(*START.get_or_init(Instant::now)).as_nanos() as u64
+    t.duration_since(*START.get_or_init(Instant::now))
+        .as_nanos() as u64
 }
 
 /// Child side: runs `kind` n times (after a warm-up) and prints ns/op.
@@ -57,13 +58,19 @@ fn spawn_worker(kind: &str, n: u64) -> std::thread::JoinHandle<Option<f64>> {
     let exe = std::env::current_exe().ok();
     let kind = kind.to_string();
     std::thread::spawn(move || {
-        let out = Command::new(exe?).args(["--worker", &kind, &n.to_string()]).output().ok()?;
+        let out = Command::new(exe?)
+            .args(["--worker", &kind, &n.to_string()])
+            .output()
+            .ok()?;
         String::from_utf8_lossy(&out.stdout).trim().parse().ok()
     })
 }
 
 fn thread_cpu_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: valid out pointer.
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
@@ -114,9 +121,18 @@ fn run_with(cap: Option<&mut Capture>, kind: &str, n: u64, workers: usize) -> Dr
     }
     let wall = t0.elapsed();
     let cpu_ns = thread_cpu_ns() - c0;
-    let vals: Vec<f64> = hs.into_iter().filter_map(|h| h.join().ok().flatten()).collect();
+    let vals: Vec<f64> = hs
+        .into_iter()
+        .filter_map(|h| h.join().ok().flatten())
+        .collect();
     let ns_per_op = (!vals.is_empty()).then(|| vals.iter().sum::<f64>() / vals.len() as f64);
-    Drained { ns_per_op, events, drops, wall, cpu_ns }
+    Drained {
+        ns_per_op,
+        events,
+        drops,
+        wall,
+        cpu_ns,
+    }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -125,7 +141,12 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn open_capture(syscalls: Vec<u32>, ring_bytes: usize) -> Capture {
-    let cfg = Config { syscalls, procexit: false, ring_bytes, ..Config::default() };
+    let cfg = Config {
+        syscalls,
+        procexit: false,
+        ring_bytes,
+        ..Config::default()
+    };
     match Capture::open(&cfg) {
         Ok(c) => c,
         Err(e) => {
@@ -138,19 +159,32 @@ fn open_capture(syscalls: Vec<u32>, ring_bytes: usize) -> Capture {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--worker") {
-        let n = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+        let n = args
+            .get(3)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(1_000_000);
         worker(args.get(2).map(String::as_str).unwrap_or("getpid"), n);
         return;
     }
     let opt = |name: &str, def: u64| -> u64 {
-        args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(def)
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(def)
     };
     let iters = opt("--iters", 2_000_000);
     let rounds = opt("--rounds", 3) as usize;
     let sustain = opt("--sustain", 10);
     let ring = opt("--ring-bytes", 8 << 20) as usize;
-    println!("bpf-overhead: {iters} ops per run, median of {rounds} rounds, rings {} KiB/CPU", ring >> 10);
-    println!("{:<10} {:>10} {:>16} {:>16} {:>10} {:>8}", "op", "(a) ns", "(b) +ns", "(c) +ns", "events", "drops");
+    println!(
+        "bpf-overhead: {iters} ops per run, median of {rounds} rounds, rings {} KiB/CPU",
+        ring >> 10
+    );
+    println!(
+        "{:<10} {:>10} {:>16} {:>16} {:>10} {:>8}",
+        "op", "(a) ns", "(b) +ns", "(c) +ns", "events", "drops"
+    );
     // Native numbers: getpid 39, read 0, open 2, close 3; (b) captures only kill (62).
     let captured: &[(&str, &[u32])] = &[("getpid", &[39]), ("read1", &[0]), ("openclose", &[2, 3])];
     for &kind in KINDS {
@@ -161,7 +195,11 @@ fn main() {
             let mut cap = open_capture(vec![62], ring);
             b.extend(run_with(Some(&mut cap), kind, iters, 1).ns_per_op);
             drop(cap);
-            let set = captured.iter().find(|(k, _)| *k == kind).map(|(_, s)| s.to_vec()).unwrap_or_default();
+            let set = captured
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map(|(_, s)| s.to_vec())
+                .unwrap_or_default();
             let mut cap = open_capture(set, ring);
             let d = run_with(Some(&mut cap), kind, iters, 1);
             c.extend(d.ns_per_op);
@@ -169,7 +207,11 @@ fn main() {
             dr += d.drops;
         }
         let (a, b, c) = (median(a), median(b), median(c));
-        println!("{kind:<10} {a:>10.1} {:>+16.1} {:>+16.1} {ev:>10} {dr:>8}", b - a, c - a);
+        println!(
+            "{kind:<10} {a:>10.1} {:>+16.1} {:>+16.1} {ev:>10} {dr:>8}",
+            b - a,
+            c - a
+        );
     }
     // Sustained rate: two getpid workers (one per core) for `sustain` seconds.
     let mut cap = open_capture(vec![39], ring);

@@ -19,14 +19,17 @@ fn main() {
         "flag_tables.h",
         "ppm_sc.h",
         "converter_table.h",
+        "ring.h",
     ] {
         println!("cargo:rerun-if-changed=include/peregrine/{f}");
     }
 
     let bindings = bindgen::Builder::default()
         .header(inc.join("peregrine/scap_file.h").to_string_lossy())
+        // The kernel module's ring/ioctl ABI (sensor/crates/kmod-source).
+        .header(inc.join("peregrine/ring.h").to_string_lossy())
         .clang_arg(format!("-I{}", inc.display()))
-        .allowlist_type("ppm_evt_hdr|scap_machine_info|ppm_.*|scap_.*")
+        .allowlist_type("ppm_evt_hdr|scap_machine_info|ppm_.*|scap_.*|prg_.*")
         .allowlist_var("PRG_.*|PPM_.*|SCAP_.*")
         .default_enum_style(bindgen::EnumVariation::Consts)
         .prepend_enum_name(false)

@@ -10,6 +10,9 @@ want=(clang libclang-dev pkg-config python3 clang-19 llvm-19 libbpf-dev bpftool)
 if [[ "${1:-}" == "--test" ]]; then
 	# sysdig 0.29 (libsinsp of 2022) reads our captures back in the tests.
 	want+=(sysdig)
+	# Kernel-module tests in QEMU guests (scripts/vm/): the module is built
+	# with kbuild against Debian kernel headers (pahole for 6.12 module BTF).
+	want+=(qemu-system-x86 busybox-static kmod libelf-dev bc dwarves)
 fi
 
 missing=()

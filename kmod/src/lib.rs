@@ -91,6 +91,22 @@ const _: () = {
     assert!(raw::EF_LARGE_PAYLOAD == 0x800);
 };
 
+// The kernel module's ring ABI (ring.h), pinned like its _Static_asserts.
+const _: () = {
+    assert!(std::mem::offset_of!(raw::prg_ring_ctrl, head) == 0);
+    assert!(std::mem::offset_of!(raw::prg_ring_ctrl, size) == 8);
+    assert!(std::mem::offset_of!(raw::prg_ring_ctrl, watermark) == 16);
+    assert!(std::mem::offset_of!(raw::prg_ring_ctrl, cpu) == 24);
+    assert!(std::mem::offset_of!(raw::prg_ring_ctrl, events) == 32);
+    assert!(std::mem::offset_of!(raw::prg_ring_ctrl, drops) == 64);
+    assert!(std::mem::offset_of!(raw::prg_ring_ctrl, tail) == 128);
+    assert!(std::mem::offset_of!(raw::prg_ring_ctrl, waiting) == 136);
+    assert!(std::mem::size_of::<raw::prg_ring_ctrl>() == 144);
+    assert!(std::mem::size_of::<raw::prg_ring_stats>() == 112);
+    assert!(std::mem::size_of::<raw::prg_interest>() == 64);
+    assert!(raw::PRG_DROP_MAX == 8);
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

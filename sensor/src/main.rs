@@ -60,9 +60,11 @@ fn main() -> ExitCode {
         Cmd::Capture(a) => capture::run(a),
         Cmd::ListFields => {
             for f in peregrine_format::FIELDS {
-                println!("{:<18} {}", f.name, f.desc);
+                println!("{:<28} {}", f.name, f.desc);
             }
-            println!("\nProcess, fd, user and container fields (proc.*, fd.*, user.*, container.*) are accepted and print <NA> until state tracking is in.");
+            for (name, desc) in peregrine_state::STATE_FIELDS {
+                println!("{name:<28} {desc}");
+            }
             Ok(exit::OK)
         }
     };

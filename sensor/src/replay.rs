@@ -4,6 +4,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use peregrine_format::{EventContext, Format, DEFAULT_FORMAT};
 use peregrine_scap::CaptureReader;
+use peregrine_state::{Limits, State};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
@@ -45,6 +46,7 @@ pub fn run(a: ReplayArgs) -> Result<u8> {
     let format = Format::parse(fmt_str).map_err(|e| UsageError(format!("-p '{fmt_str}': {e}")))?;
     let mut reader = CaptureReader::open(&a.file)
         .with_context(|| format!("cannot read capture {}", a.file.display()))?;
+    let mut state = State::from_capture(reader.metadata(), Limits::default());
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut line = String::with_capacity(256);
@@ -63,6 +65,7 @@ pub fn run(a: ReplayArgs) -> Result<u8> {
             break;
         };
         printed += 1;
+        state.process(&ce.event);
         if a.quiet {
             continue;
         }
@@ -70,6 +73,7 @@ pub fn run(a: ReplayArgs) -> Result<u8> {
             event: ce.event,
             num: ce.num,
             cpu: ce.cpu,
+            state: Some(&state),
         };
         if format.render(&ctx, &mut line) {
             out.write_all(line.as_bytes())?;

@@ -4,6 +4,7 @@
 use crate::time::{format_date_time, format_time};
 use crate::EventContext;
 use peregrine_event::render::{render_args, render_param, render_raw_param, render_res, type_name};
+use peregrine_state::StateField;
 use std::fmt::Write;
 
 /// A field reference in a format.
@@ -26,9 +27,8 @@ pub enum Field {
     RawArg(ArgRef),
     Tid,
     Len,
-    /// Known to Falco/sysdig but needing state (proc.*, fd.*, user.*, ...):
-    /// no value yet.
-    Stateful(String),
+    /// Read from state (proc.*, fd.*, user.*, container.*, ...).
+    State(StateField),
 }
 
 /// A parameter named or numbered.
@@ -108,16 +108,6 @@ pub const FIELDS: &[FieldInfo] = &[
     },
 ];
 
-const STATEFUL_PREFIXES: &[&str] = &[
-    "proc.",
-    "thread.",
-    "fd.",
-    "user.",
-    "group.",
-    "container.",
-    "k8s.",
-];
-
 impl Field {
     /// Parses a field name; `None` for names no Falco source knows.
     pub fn parse(name: &str) -> Option<Field> {
@@ -148,10 +138,7 @@ impl Field {
                 {
                     return idx.parse().ok().map(|i| Field::Arg(ArgRef::Index(i)));
                 }
-                if STATEFUL_PREFIXES.iter().any(|p| name.starts_with(p)) && name.len() > 5 {
-                    return Some(Field::Stateful(name.into()));
-                }
-                return None;
+                return StateField::parse(name).map(Field::State);
             }
         };
         Some(f)
@@ -199,7 +186,13 @@ impl Field {
             Field::RawArg(a) => arg_index(ctx, a).is_some_and(|i| render_raw_param(ev, i, out)),
             Field::Tid => write!(out, "{}", ev.tid()).is_ok(),
             Field::Len => write!(out, "{}", ev.len()).is_ok(),
-            Field::Stateful(_) => false,
+            Field::State(f) => match ctx.state.and_then(|st| f.extract(st, ev)) {
+                Some(v) => {
+                    v.write_to(out);
+                    true
+                }
+                None => false,
+            },
         }
     }
 }

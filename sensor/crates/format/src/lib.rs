@@ -2,9 +2,8 @@
 //! `%(field)` references; a leading `*` prints every event, otherwise an
 //! event is printed only when every referenced field has a value.
 //!
-//! Fields here are the ones the decoder alone can give. Process, fd and
-//! user fields are recognised (so formats written for sysdig parse) but have
-//! no value until state tracking provides them.
+//! Event fields come from the decoder; process, fd, user and container
+//! fields from [`peregrine_state::State`] when the context carries one.
 
 mod fields;
 mod time;
@@ -13,6 +12,7 @@ pub use fields::{Field, FieldInfo, FIELDS};
 pub use time::{format_date_time, format_time};
 
 use peregrine_event::EventRef;
+use peregrine_state::State;
 use thiserror::Error;
 
 /// What a field is extracted from.
@@ -22,6 +22,8 @@ pub struct EventContext<'a> {
     /// sysdig's `evt.num`.
     pub num: u64,
     pub cpu: u16,
+    /// State after processing `event`; without it state fields have no value.
+    pub state: Option<&'a State>,
 }
 
 /// Errors in a format string; `column` is 1-based, in characters.

@@ -20,6 +20,7 @@ fn render(fmt: &str, bytes: &[u8]) -> Option<String> {
         event: EventRef::parse(bytes).unwrap(),
         num: 7,
         cpu: 1,
+        state: None,
     };
     let mut s = String::new();
     f.render(&ctx, &mut s).then_some(s)

@@ -1,0 +1,122 @@
+//! Container id and runtime from cgroup paths.
+
+/// What a cgroup path says about the container of a process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerInfo {
+    /// First 12 hex characters of the container id, or `host`.
+    pub id: String,
+    /// docker, containerd, cri-o, podman; empty for host processes.
+    pub runtime: &'static str,
+}
+
+fn hex64_at(s: &str) -> Option<&str> {
+    let b = s.as_bytes();
+    (b.len() >= 64 && b[..64].iter().all(u8::is_ascii_hexdigit)).then(|| &s[..64])
+}
+
+/// Recognises the cgroup layouts of docker, containerd/CRI, CRI-O and
+/// podman, under cgroupfs (`/docker/<id>`, `/kubepods/.../<id>`) and
+/// systemd (`docker-<id>.scope`, `cri-containerd-<id>.scope`,
+/// `crio-<id>.scope`, `libpod-<id>.scope`) drivers.
+pub fn container_from_cgroups(cgroups: &[String]) -> ContainerInfo {
+    const SCOPES: &[(&str, &str)] = &[
+        ("docker-", "docker"),
+        ("cri-containerd-", "containerd"),
+        ("crio-", "cri-o"),
+        ("libpod-", "podman"),
+    ];
+    for cg in cgroups {
+        let path = cg.split_once('=').map_or(cg.as_str(), |(_, p)| p);
+        for comp in path.split('/').rev() {
+            for (prefix, rt) in SCOPES {
+                if let Some(id) = comp
+                    .strip_prefix(prefix)
+                    .and_then(|r| r.strip_suffix(".scope"))
+                    .and_then(hex64_at)
+                {
+                    return ContainerInfo {
+                        id: id[..12].to_string(),
+                        runtime: rt,
+                    };
+                }
+            }
+            if let Some(id) = hex64_at(comp) {
+                if comp.len() == 64 {
+                    let rt = if path.contains("/docker/") {
+                        "docker"
+                    } else if path.contains("kubepods") {
+                        "containerd"
+                    } else if path.contains("libpod") {
+                        "podman"
+                    } else {
+                        "docker"
+                    };
+                    return ContainerInfo {
+                        id: id[..12].to_string(),
+                        runtime: rt,
+                    };
+                }
+            }
+        }
+    }
+    ContainerInfo {
+        id: "host".to_string(),
+        runtime: "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    const ID: &str = "3ad7b26ded6d8e7b23da7d48fe889434573036c27ae5a74837233de441c3601e";
+
+    fn c(paths: &[&str]) -> ContainerInfo {
+        container_from_cgroups(&paths.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn runtimes() {
+        assert_eq!(
+            c(&[&format!("cpu=/docker/{ID}")]),
+            ContainerInfo {
+                id: ID[..12].into(),
+                runtime: "docker"
+            }
+        );
+        assert_eq!(
+            c(&[&format!("0=/system.slice/docker-{ID}.scope")]).runtime,
+            "docker"
+        );
+        assert_eq!(
+            c(&[&format!("memory=/kubepods.slice/kubepods-burstable.slice/kubepods-pod1.slice/cri-containerd-{ID}.scope")])
+                .runtime,
+            "containerd"
+        );
+        assert_eq!(
+            c(&[&format!("cpu=/kubepods/besteffort/pod123/{ID}")]).runtime,
+            "containerd"
+        );
+        assert_eq!(
+            c(&[&format!("0=/kubepods.slice/crio-{ID}.scope")]).runtime,
+            "cri-o"
+        );
+        assert_eq!(
+            c(&[&format!("0=/user.slice/libpod-{ID}.scope")]).runtime,
+            "podman"
+        );
+    }
+
+    #[test]
+    fn host_processes() {
+        assert_eq!(
+            c(&[
+                "cpuset=/",
+                "memory=/user.slice/user-0.slice/session-1.scope"
+            ])
+            .id,
+            "host"
+        );
+        assert_eq!(c(&[]).id, "host");
+        assert_eq!(c(&["cpu=/docker/abc"]).id, "host");
+    }
+}

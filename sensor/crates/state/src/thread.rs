@@ -1,0 +1,138 @@
+//! One thread's view of its process.
+
+use peregrine_scap::ProcInfo;
+
+/// What we know of a thread (most of it shared by its process).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ThreadInfo {
+    pub tid: u64,
+    /// Thread-group leader (process id).
+    pub pid: u64,
+    /// Parent process id.
+    pub ptid: u64,
+    pub sid: i64,
+    pub vpgid: i64,
+    pub pgid: i64,
+    pub vtid: i64,
+    pub vpid: i64,
+    /// Task comm (≤ 15 bytes).
+    pub comm: String,
+    /// argv[0].
+    pub exe: String,
+    /// Executable path as the kernel resolved it.
+    pub exepath: String,
+    pub args: Vec<String>,
+    pub cwd: String,
+    /// `K=V` strings.
+    pub env: Vec<String>,
+    /// `subsys=path` strings.
+    pub cgroups: Vec<String>,
+    pub root: String,
+    /// Effective uid/gid.
+    pub uid: u32,
+    pub gid: u32,
+    pub loginuid: u32,
+    pub tty: u32,
+    pub cap_inheritable: u64,
+    pub cap_permitted: u64,
+    pub cap_effective: u64,
+    /// execve_flags bits (EXE_WRITABLE, EXE_UPPER_LAYER, EXE_FROM_MEMFD, EXE_LOWER_LAYER).
+    pub exe_flags: u32,
+    pub exe_ino: u64,
+    pub exe_ino_ctime: u64,
+    pub exe_ino_mtime: u64,
+    pub pidns_init_start_ts: u64,
+    /// Process start (clone time), ns since the epoch; 0 when unknown.
+    pub clone_ts: u64,
+    /// Timestamp of the last event of this thread (for eviction).
+    pub last_ts: u64,
+    /// 12-char container id, or "host".
+    pub container_id: String,
+}
+
+pub(crate) fn lossy(b: &[u8]) -> String {
+    let b = match b.iter().position(|&c| c == 0) {
+        Some(p) => &b[..p],
+        None => b,
+    };
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// NUL-separated strings (trailing NUL optional); empty pieces kept except a trailing one.
+pub(crate) fn split_nul(b: &[u8]) -> Vec<String> {
+    if b.is_empty() {
+        return Vec::new();
+    }
+    let b = b.strip_suffix(&[0]).unwrap_or(b);
+    b.split(|&c| c == 0)
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect()
+}
+
+impl ThreadInfo {
+    /// From a capture's process-list entry.
+    pub fn from_proc_info(p: &ProcInfo) -> Self {
+        let cgroups = split_nul(&p.cgroups);
+        let mut t = ThreadInfo {
+            tid: p.tid,
+            pid: p.pid,
+            ptid: p.ptid,
+            sid: p.sid,
+            vpgid: p.vpgid,
+            pgid: p.pgid,
+            vtid: p.vtid,
+            vpid: p.vpid,
+            comm: lossy(&p.comm),
+            exe: lossy(&p.exe),
+            exepath: lossy(&p.exepath),
+            args: split_nul(&p.args),
+            cwd: lossy(&p.cwd),
+            env: split_nul(&p.env),
+            root: lossy(&p.root),
+            uid: p.uid,
+            gid: p.gid,
+            loginuid: p.loginuid,
+            tty: p.tty,
+            cap_inheritable: p.cap_inheritable,
+            cap_permitted: p.cap_permitted,
+            cap_effective: p.cap_effective,
+            exe_flags: (p.exe_writable as u32)
+                | (p.exe_upper_layer as u32) << 1
+                | (p.exe_from_memfd as u32) << 2
+                | (p.exe_lower_layer as u32) << 3,
+            exe_ino: p.exe_ino,
+            exe_ino_ctime: p.exe_ino_ctime,
+            exe_ino_mtime: p.exe_ino_mtime,
+            pidns_init_start_ts: p.pidns_init_start_ts,
+            container_id: String::new(),
+            cgroups,
+            ..Default::default()
+        };
+        t.container_id = crate::container::container_from_cgroups(&t.cgroups).id;
+        t
+    }
+
+    /// `proc.cmdline`: the name followed by each argument.
+    pub fn cmdline(&self) -> String {
+        let mut s = self.comm.clone();
+        for a in &self.args {
+            s.push(' ');
+            s.push_str(a);
+        }
+        s
+    }
+
+    /// `proc.exeline`: argv[0] followed by each argument.
+    pub fn exeline(&self) -> String {
+        let mut s = self.exe.clone();
+        for a in &self.args {
+            s.push(' ');
+            s.push_str(a);
+        }
+        s
+    }
+
+    pub fn is_main_thread(&self) -> bool {
+        self.tid == self.pid
+    }
+}

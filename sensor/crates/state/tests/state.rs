@@ -1,0 +1,194 @@
+//! State tracking from synthetic events: lifecycle, fds, bounds.
+
+use peregrine_event::{EventBuilder, EventRef};
+use peregrine_state::{Limits, State, StateField};
+use peregrine_wire::raw;
+
+const CLONE_THREAD: u32 = 0x2000;
+
+fn clone_ev(ts: u64, tid: u64, res: i64, pid: u64, ptid: u64, comm: &str, flags: u32) -> Vec<u8> {
+    let mut b = EventBuilder::new();
+    b.i64(res)
+        .str(comm)
+        .raw(b"-x\0")
+        .i64(tid as i64)
+        .i64(pid as i64)
+        .i64(ptid as i64)
+        .str("/")
+        .u64(1024);
+    b.u64(0)
+        .u64(0)
+        .u32(0)
+        .u32(0)
+        .u32(0)
+        .str(comm)
+        .raw(b"cpu=/\0")
+        .u32(flags)
+        .u32(1000)
+        .u32(1000);
+    b.i64(tid as i64).i64(pid as i64).u64(0);
+    b.finish(ts, tid, raw::PPME_SYSCALL_CLONE_20_X as u16)
+        .unwrap()
+}
+
+fn openat(ts: u64, tid: u64, fd: i64, path: &str, flags: u32) -> Vec<u8> {
+    let mut b = EventBuilder::new();
+    b.i64(fd)
+        .i64(-100)
+        .str(path)
+        .u32(flags)
+        .u32(0)
+        .u32(0)
+        .u64(0);
+    b.finish(ts, tid, raw::PPME_SYSCALL_OPENAT_2_X as u16)
+        .unwrap()
+}
+
+fn close(ts: u64, tid: u64, fd: i64) -> Vec<u8> {
+    EventBuilder::new()
+        .i64(0)
+        .i64(fd)
+        .finish(ts, tid, raw::PPME_SYSCALL_CLOSE_X as u16)
+        .unwrap()
+}
+
+fn procexit(ts: u64, tid: u64) -> Vec<u8> {
+    EventBuilder::new()
+        .i64(0)
+        .i64(0)
+        .u8(0)
+        .u8(0)
+        .i64(0)
+        .finish(ts, tid, raw::PPME_PROCEXIT_1_E as u16)
+        .unwrap()
+}
+
+fn field(st: &State, ev: &[u8], name: &str) -> Option<String> {
+    let ev = EventRef::parse(ev).unwrap();
+    let mut s = String::new();
+    StateField::parse(name)
+        .unwrap()
+        .extract(st, &ev)?
+        .write_to(&mut s);
+    Some(s)
+}
+
+fn feed(st: &mut State, ev: &[u8]) {
+    st.process(&EventRef::parse(ev).unwrap());
+}
+
+#[test]
+fn fork_open_close_exit_lifecycle() {
+    let mut st = State::new(Limits::default());
+    st.users.add_user(1000, "alice");
+    // parent 10 (comm sh) forks child 11; the child's own event follows.
+    feed(&mut st, &clone_ev(1, 10, 0, 10, 1, "sh", 0));
+    feed(&mut st, &clone_ev(2, 10, 11, 10, 1, "sh", 0));
+    let c = clone_ev(3, 11, 0, 11, 10, "sh", 0);
+    feed(&mut st, &c);
+    assert_eq!(field(&st, &c, "proc.pid").as_deref(), Some("11"));
+    assert_eq!(field(&st, &c, "proc.ppid").as_deref(), Some("10"));
+    assert_eq!(field(&st, &c, "user.name").as_deref(), Some("alice"));
+    let o = openat(4, 11, 3, "etc/passwd", 0x1);
+    feed(&mut st, &o);
+    assert_eq!(field(&st, &o, "fd.name").as_deref(), Some("/etc/passwd"));
+    assert_eq!(field(&st, &o, "fd.directory").as_deref(), Some("/etc"));
+    assert_eq!(field(&st, &o, "fd.typechar").as_deref(), Some("f"));
+    assert_eq!(field(&st, &o, "evt.is_open_read").as_deref(), Some("true"));
+    let cl = close(5, 11, 3);
+    feed(&mut st, &cl);
+    // The closing event still shows the fd; the next one no longer finds it.
+    assert_eq!(field(&st, &cl, "fd.name").as_deref(), Some("/etc/passwd"));
+    let x = procexit(6, 11);
+    feed(&mut st, &x);
+    assert!(st.fd(11, 3).is_none());
+    assert_eq!(field(&st, &x, "proc.name").as_deref(), Some("sh"));
+    feed(&mut st, &close(7, 10, 99));
+    assert!(
+        st.thread(11).is_none(),
+        "exited thread removed on the next event"
+    );
+}
+
+/// Regression: the child's own clone event, arriving after the parent's,
+/// replaced the thread and dropped the fd table the parent's event had
+/// copied to it (close of an inherited fd then showed no name).
+#[test]
+fn clone_child_event_after_parent_keeps_fd_table() {
+    let mut st = State::new(Limits::default());
+    feed(&mut st, &clone_ev(1, 10, 0, 10, 1, "sh", 0));
+    feed(&mut st, &openat(2, 10, 10, "/job/run.sh", 0x1));
+    feed(&mut st, &clone_ev(3, 10, 11, 10, 1, "sh", 0));
+    feed(&mut st, &clone_ev(4, 11, 0, 11, 10, "sh", 0));
+    let cl = close(5, 11, 10);
+    feed(&mut st, &cl);
+    assert_eq!(field(&st, &cl, "fd.name").as_deref(), Some("/job/run.sh"));
+}
+
+#[test]
+fn threads_share_the_process_fd_table_and_name_their_creator_as_parent() {
+    let mut st = State::new(Limits::default());
+    feed(&mut st, &clone_ev(1, 20, 0, 20, 1, "curl", 0));
+    feed(&mut st, &clone_ev(2, 20, 21, 20, 1, "curl", CLONE_THREAD));
+    feed(&mut st, &openat(3, 21, 5, "/tmp/x", 0x2));
+    let cl = close(4, 20, 5);
+    feed(&mut st, &cl);
+    assert_eq!(field(&st, &cl, "fd.name").as_deref(), Some("/tmp/x"));
+    let o = openat(5, 21, 6, "/tmp/y", 0x2);
+    feed(&mut st, &o);
+    assert_eq!(field(&st, &o, "proc.pid").as_deref(), Some("20"));
+    assert_eq!(field(&st, &o, "proc.pname").as_deref(), Some("curl"));
+}
+
+#[test]
+fn fork_bomb_stays_within_thread_limit() {
+    let limits = Limits {
+        max_threads: 1000,
+        max_fds: 64,
+    };
+    let mut st = State::new(limits);
+    for i in 0..100_000u64 {
+        // Each new process forks the next and never exits.
+        feed(
+            &mut st,
+            &clone_ev(i, 1000 + i, 0, 1000 + i, 999 + i, "bomb", 0),
+        );
+        assert!(st.thread_count() <= 1000);
+    }
+    assert!(st.stats().threads_evicted >= 99_000);
+    assert!(st.fd_count() <= 1000 * 64);
+}
+
+#[test]
+fn fd_churn_stays_within_fd_limit() {
+    let mut st = State::new(Limits {
+        max_threads: 16,
+        max_fds: 100,
+    });
+    feed(&mut st, &clone_ev(1, 7, 0, 7, 1, "churn", 0));
+    for i in 0..10_000i64 {
+        feed(&mut st, &openat(2 + i as u64, 7, 3 + i, "/tmp/f", 0x1)); // never closed
+    }
+    assert_eq!(st.fd_count(), 100);
+    assert_eq!(st.stats().fds_refused, 9_900);
+    // Open-close churn on one fd keeps the table at one entry.
+    for i in 0..10_000u64 {
+        feed(&mut st, &openat(20_000 + 2 * i, 7, 5000, "/tmp/g", 0x1));
+        feed(&mut st, &close(20_001 + 2 * i, 7, 5000));
+    }
+    feed(&mut st, &close(50_000, 7, 1));
+    assert!(st.fd_count() <= 100);
+}
+
+#[test]
+fn live_proc_seed_finds_this_process() {
+    let st = State::from_proc(std::path::Path::new("/"), Limits::default());
+    let me = std::process::id() as u64;
+    let t = st.thread(me).expect("our own process in /proc");
+    assert_eq!(t.pid, me);
+    assert!(!t.comm.is_empty());
+    assert!(t.exepath.starts_with('/'), "{}", t.exepath);
+    assert_eq!(t.container_id, "host");
+    // Our stdout/stderr or at least one fd is known.
+    assert!(st.fd(me, 0).is_some() || st.fd(me, 1).is_some() || st.fd(me, 2).is_some());
+}

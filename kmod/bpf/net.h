@@ -95,7 +95,7 @@ static __always_inline void raw_unix_path(struct evb *b, __u32 *len, struct sock
  * Socket tuple of fd.  inbound: src = peer, dst = local (accept, recv*);
  * outbound: src = local, dst = peer (connect, send*).
  */
-static __always_inline void put_socktuple(struct evb *b, __s64 fd, int inbound)
+static __always_inline void put_socktuple_user(struct evb *b, __s64 fd, int inbound, const void *uaddr)
 {
 	struct sock *sk = fd_sock(fd);
 	__u32 len = 0;
@@ -112,6 +112,15 @@ static __always_inline void put_socktuple(struct evb *b, __s64 fd, int inbound)
 		__u16 lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 		__u16 rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 
+		/* Unconnected (UDP): the remote side is the user-supplied address. */
+		if (rport == 0 && uaddr) {
+			struct sockaddr_in sin = {};
+
+			if (!bpf_probe_read_user(&sin, sizeof(sin), uaddr) && sin.sin_family == NATIVE_AF_INET) {
+				rip = sin.sin_addr.s_addr;
+				rport = bpf_ntohs(sin.sin_port);
+			}
+		}
 		raw_u8(b, &len, PPM_AF_INET);
 		if (inbound) {
 			raw_u32(b, &len, rip);
@@ -152,6 +161,11 @@ static __always_inline void put_socktuple(struct evb *b, __s64 fd, int inbound)
 		}
 	}
 	set_len(b, len);
+}
+
+static __always_inline void put_socktuple(struct evb *b, __s64 fd, int inbound)
+{
+	put_socktuple_user(b, fd, inbound, NULL);
 }
 
 #endif /* PEREGRINE_BPF_NET_H */

@@ -106,6 +106,9 @@ static __always_inline int want(__u32 nr)
 #include "fillers_fs.h"
 #include "fillers_net.h"
 #include "fillers_proc.h"
+#include "fillers_io.h"
+#include "fillers_misc.h"
+#include "fillers_mem.h"
 #include "fillers_enter.h"
 
 /* PPM_SC code of each native syscall number (0 = unknown to the table). */

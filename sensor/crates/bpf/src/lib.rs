@@ -12,6 +12,7 @@
 //! CAP_PERFMON (or CAP_SYS_ADMIN). [`support::check`] explains what is missing.
 
 mod error;
+mod fillers;
 mod probe;
 mod ring;
 mod source;
@@ -20,7 +21,8 @@ pub mod support;
 mod sys;
 
 pub use error::BpfError;
-pub use probe::{AttachMode, Config, Probe, FILLERS, NR_SYSCALLS};
+pub use fillers::FILLERS;
+pub use probe::{AttachMode, Config, Probe, NR_SYSCALLS};
 pub use source::{Capture, RingEvent};
 pub use stats::{Counters, Stats};
 pub use support::{Problem, SupportReport};

@@ -1,6 +1,7 @@
 //! Loading, configuring and attaching the embedded probe with aya.
 
 use crate::error::BpfError;
+use crate::fillers::FILLERS;
 use crate::ring::Ring;
 use crate::sys;
 use aya::maps::{Array, MapData, ProgramArray};
@@ -13,55 +14,6 @@ static PROBE: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/pro
 
 /// Native syscall numbers the probe covers (exit filter and tail-call table size).
 pub const NR_SYSCALLS: u32 = 512;
-
-/// x86_64 syscall number -> dedicated exit filler (`tx_<name>` / `rx_<name>`).
-/// Syscalls not listed here get `generic` (GENERIC_X) when captured.
-pub const FILLERS: &[(u32, &str)] = &[
-    (0, "read"),
-    (1, "write"),
-    (2, "open"),
-    (3, "close"),
-    (17, "pread"),
-    (18, "pwrite"),
-    (41, "socket"),
-    (42, "connect"),
-    (43, "accept"),
-    (48, "shutdown"),
-    (49, "bind"),
-    (50, "listen"),
-    (56, "clone"),
-    (57, "fork"),
-    (58, "vfork"),
-    (59, "execve"),
-    (62, "kill"),
-    (80, "chdir"),
-    (81, "fchdir"),
-    (82, "rename"),
-    (83, "mkdir"),
-    (84, "rmdir"),
-    (85, "creat"),
-    (86, "link"),
-    (87, "unlink"),
-    (88, "symlink"),
-    (90, "chmod"),
-    (91, "fchmod"),
-    (105, "setuid"),
-    (106, "setgid"),
-    (117, "setresuid"),
-    (119, "setresgid"),
-    (161, "chroot"),
-    (200, "tkill"),
-    (257, "openat"),
-    (258, "mkdirat"),
-    (263, "unlinkat"),
-    (264, "renameat"),
-    (268, "fchmodat"),
-    (288, "accept4"),
-    (316, "renameat2"),
-    (322, "execveat"),
-    (435, "clone3"),
-    (437, "openat2"),
-];
 
 /// Syscalls with a TOCTOU enter event, and their tracepoint program.
 const ENTER: &[(u32, &str, &str)] = &[

@@ -38,6 +38,22 @@ impl Run {
             .collect()
     }
 
+    /// The earliest matching event (for calls the workload repeats, e.g. bind).
+    fn first(&self, code: u16, tid: i64, pred: impl Fn(&EventRef<'_>) -> bool) -> EventRef<'_> {
+        let all = self.find(code, tid);
+        let hit = all
+            .iter()
+            .filter(|e| pred(e))
+            .min_by_key(|e| e.ts())
+            .copied();
+        hit.unwrap_or_else(|| {
+            panic!(
+                "no event {code} of tid {tid} matching; {} candidates",
+                all.len()
+            )
+        })
+    }
+
     fn one(&self, code: u16, tid: i64, pred: impl Fn(&EventRef<'_>) -> bool) -> EventRef<'_> {
         let all = self.find(code, tid);
         let hits: Vec<_> = all.iter().filter(|e| pred(e)).copied().collect();
@@ -266,7 +282,9 @@ fn check_workload(mode: AttachMode) {
     );
     let port = (run.fact("port") as u16).to_le_bytes();
     let cport = (run.fact("client_port") as u16).to_le_bytes();
-    let so = run.one(code(c::PPME_SOCKET_SOCKET_X), w, |e| int(e, "fd") == lfd);
+    let so = run.one(code(c::PPME_SOCKET_SOCKET_X), w, |e| {
+        int(e, "fd") == lfd && int(e, "type") == 1
+    });
     assert_eq!(
         (
             int(&so, "domain"),
@@ -281,7 +299,9 @@ fn check_workload(mode: AttachMode) {
         (int(&so2, "type"), int(&so2, "flags")),
         (1 | 0x80000, 0x1000)
     );
-    let bi = run.one(code(c::PPME_SOCKET_BIND_X), w, |_| true);
+    let bi = run.first(code(c::PPME_SOCKET_BIND_X), w, |e| {
+        raw(e, "addr") == [2, 127, 0, 0, 1, 0, 0] && int(e, "fd") == lfd
+    });
     assert_eq!((int(&bi, "res"), int(&bi, "fd")), (0, lfd));
     assert_eq!(raw(&bi, "addr"), &[2, 127, 0, 0, 1, 0, 0]);
     let li = run.one(code(c::PPME_SOCKET_LISTEN_X), w, |_| true);
@@ -333,6 +353,86 @@ fn check_workload(mode: AttachMode) {
         (0, &cstr(&renamed)[..])
     );
 
+    // pipe2, vectored I/O, dup2
+    let (pr, pw) = (run.fact("pipe_r"), run.fact("pipe_w"));
+    let pp = run.one(code(c::PPME_SYSCALL_PIPE2_X), w, |_| true);
+    assert_eq!(
+        (int(&pp, "res"), int(&pp, "fd1"), int(&pp, "fd2")),
+        (0, pr, pw)
+    );
+    assert_eq!(int(&pp, "flags"), 0x1000 | 0x40, "O_CLOEXEC|O_NONBLOCK");
+    assert_ne!(int(&pp, "ino"), 0);
+    let wv = run.one(code(c::PPME_SYSCALL_WRITEV_X), w, |e| int(e, "fd") == pw);
+    assert_eq!(
+        (int(&wv, "res"), raw(&wv, "data"), int(&wv, "size")),
+        (5, &b"abcde"[..], 5)
+    );
+    let rv = run.one(code(c::PPME_SYSCALL_READV_X), w, |e| int(e, "fd") == pr);
+    assert_eq!(
+        (int(&rv, "res"), int(&rv, "size"), raw(&rv, "data")),
+        (5, 5, &b"abcde"[..])
+    );
+    let d2 = run.one(code(c::PPME_SYSCALL_DUP2_X), w, |e| int(e, "newfd") == 100);
+    assert_eq!(
+        (int(&d2, "res"), int(&d2, "oldfd"), int(&d2, "newfd")),
+        (100, pr, 100)
+    );
+
+    // UDP sendto/recvfrom to ourselves: tuples from the socket plus the user address
+    let (ufd, up) = (
+        run.fact("udp_fd"),
+        (run.fact("udp_port") as u16).to_le_bytes(),
+    );
+    let udp_tuple = [2, 127, 0, 0, 1, up[0], up[1], 127, 0, 0, 1, up[0], up[1]];
+    let st = run.one(code(c::PPME_SOCKET_SENDTO_X), w, |e| int(e, "fd") == ufd);
+    assert_eq!(
+        (int(&st, "res"), raw(&st, "data"), int(&st, "size")),
+        (4, &b"ping"[..], 4)
+    );
+    assert_eq!(raw(&st, "tuple"), &udp_tuple);
+    let rf = run.one(code(c::PPME_SOCKET_RECVFROM_X), w, |e| int(e, "fd") == ufd);
+    assert_eq!(
+        (int(&rf, "res"), raw(&rf, "data"), int(&rf, "size")),
+        (4, &b"ping"[..], 16)
+    );
+
+    // mknodat (fifo), symlinkat, fchownat flag quirk, access, prctl
+    let fifo = format!("{dir}/fifo");
+    let mn = run.one(code(c::PPME_SYSCALL_MKNODAT_X), w, |_| true);
+    assert_eq!(
+        (int(&mn, "res"), int(&mn, "dirfd"), raw(&mn, "path")),
+        (0, -100, &cstr(&fifo)[..])
+    );
+    assert_eq!((int(&mn, "mode"), int(&mn, "dev")), (0x1000 | 0o600, 0));
+    let sl = run.one(code(c::PPME_SYSCALL_SYMLINKAT_X), w, |_| true);
+    assert_eq!(
+        (int(&sl, "res"), raw(&sl, "target"), int(&sl, "linkdirfd")),
+        (0, &cstr(&fifo)[..], -100)
+    );
+    let fc = run.one(code(c::PPME_SYSCALL_FCHOWNAT_X), w, |_| true);
+    assert_eq!(
+        (
+            int(&fc, "res"),
+            int(&fc, "uid"),
+            int(&fc, "gid"),
+            int(&fc, "flags")
+        ),
+        (0, 1, 2, 0),
+        "NOFOLLOW dropped"
+    );
+    let acc = run.one(code(c::PPME_SYSCALL_ACCESS_X), w, |e| {
+        raw(e, "name") == cstr(&fifo)
+    });
+    assert_eq!(
+        (int(&acc, "res"), raw(&acc, "name"), int(&acc, "mode")),
+        (0, &cstr(&fifo)[..], 4 | 2)
+    );
+    let pc = run.one(code(c::PPME_SYSCALL_PRCTL_X), w, |e| int(e, "option") == 15);
+    assert_eq!(
+        (int(&pc, "res"), raw(&pc, "arg2_str"), int(&pc, "arg2_int")),
+        (0, &b"prgwork\0"[..], 0)
+    );
+
     // fork (glibc: clone) parent and child copies, setuid in the child, procexit
     let kid = run.fact("child_pid");
     // ptid is the parent *thread* (the test thread that spawned the workload).
@@ -350,7 +450,11 @@ fn check_workload(mode: AttachMode) {
         0x800000 | 0x1000000,
         "CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID"
     );
-    assert_eq!(raw(&cp, "comm"), b"bpf-workload\0");
+    assert_eq!(
+        raw(&cp, "comm"),
+        b"prgwork\0",
+        "PR_SET_NAME renamed the workload"
+    );
     assert_eq!((int(&cp, "vtid"), int(&cp, "vpid")), (w, w));
     let cc = run.one(code(c::PPME_SYSCALL_CLONE_20_X), kid, |e| {
         int(e, "res") == 0

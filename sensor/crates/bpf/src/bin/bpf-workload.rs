@@ -124,6 +124,114 @@ fn main() {
         );
     }
 
+    // pipes, dup2, vectored I/O, UDP, links, nodes, ownership, prctl
+    // SAFETY: syscalls on valid, properly sized buffers and C strings.
+    unsafe {
+        let mut p = [-1i32; 2];
+        kv(
+            "pipe2_res",
+            libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK).to_string(),
+        );
+        kv("pipe_r", p[0].to_string());
+        kv("pipe_w", p[1].to_string());
+        let a = b"ab";
+        let c3 = b"cde";
+        let iov = [
+            libc::iovec {
+                iov_base: a.as_ptr() as *mut _,
+                iov_len: 2,
+            },
+            libc::iovec {
+                iov_base: c3.as_ptr() as *mut _,
+                iov_len: 3,
+            },
+        ];
+        kv(
+            "writev_res",
+            libc::writev(p[1], iov.as_ptr(), 2).to_string(),
+        );
+        let mut r1 = [0u8; 1];
+        let mut r2 = [0u8; 8];
+        let riov = [
+            libc::iovec {
+                iov_base: r1.as_mut_ptr().cast(),
+                iov_len: 1,
+            },
+            libc::iovec {
+                iov_base: r2.as_mut_ptr().cast(),
+                iov_len: 8,
+            },
+        ];
+        kv("readv_res", libc::readv(p[0], riov.as_ptr(), 2).to_string());
+        kv("dup2_res", libc::dup2(p[0], 100).to_string());
+        libc::close(100);
+        libc::close(p[0]);
+        libc::close(p[1]);
+
+        let us = libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0);
+        let mut sa: libc::sockaddr_in = std::mem::zeroed();
+        sa.sin_family = libc::AF_INET as u16;
+        sa.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
+        let salen = std::mem::size_of::<libc::sockaddr_in>() as u32;
+        libc::bind(us, (&sa as *const libc::sockaddr_in).cast(), salen);
+        let mut bound: libc::sockaddr_in = std::mem::zeroed();
+        let mut blen = salen;
+        libc::getsockname(us, (&mut bound as *mut libc::sockaddr_in).cast(), &mut blen);
+        kv("udp_fd", us.to_string());
+        kv("udp_port", u16::from_be(bound.sin_port).to_string());
+        let msg = b"ping";
+        let sres = libc::sendto(
+            us,
+            msg.as_ptr().cast(),
+            4,
+            0,
+            (&bound as *const libc::sockaddr_in).cast(),
+            salen,
+        );
+        kv("sendto_res", sres.to_string());
+        let mut rb = [0u8; 16];
+        let mut from: libc::sockaddr_in = std::mem::zeroed();
+        let mut flen = salen;
+        let rres = libc::recvfrom(
+            us,
+            rb.as_mut_ptr().cast(),
+            16,
+            0,
+            (&mut from as *mut libc::sockaddr_in).cast(),
+            &mut flen,
+        );
+        kv("recvfrom_res", rres.to_string());
+        libc::close(us);
+
+        let fifo = c(&format!("{dir}/fifo"));
+        kv(
+            "mknodat_res",
+            libc::mknodat(libc::AT_FDCWD, fifo.as_ptr(), libc::S_IFIFO | 0o600, 0).to_string(),
+        );
+        let lnk = c(&format!("{dir}/lnk"));
+        kv(
+            "symlinkat_res",
+            libc::symlinkat(fifo.as_ptr(), libc::AT_FDCWD, lnk.as_ptr()).to_string(),
+        );
+        let fch = libc::fchownat(
+            libc::AT_FDCWD,
+            lnk.as_ptr(),
+            1,
+            2,
+            libc::AT_SYMLINK_NOFOLLOW,
+        );
+        kv("fchownat_res", fch.to_string());
+        kv(
+            "access_res",
+            libc::syscall(libc::SYS_access, fifo.as_ptr(), libc::R_OK | libc::W_OK).to_string(),
+        );
+        let name = c("prgwork");
+        kv(
+            "prctl_res",
+            libc::prctl(libc::PR_SET_NAME, name.as_ptr()).to_string(),
+        );
+    }
+
     // a child that forks, calls setuid and exits
     // SAFETY: single-threaded process; the child only makes raw syscalls and _exit.
     unsafe {

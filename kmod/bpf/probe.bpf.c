@@ -82,8 +82,10 @@ static __always_inline int want(__u32 nr)
 }
 
 /*
- * One filler body, two programs: tx_<name> (tp_btf) and rx_<name> (raw_tp).
- * Both get (struct pt_regs *regs, long ret) in ctx[0], ctx[1].
+ * One filler body, three programs: tx_<name> (tp_btf) and rx_<name> (raw_tp),
+ * tail-called by the sys_exit dispatcher, and fx_<name>, attached as fexit
+ * on __x64_sys_<syscall> so that only captured syscalls pay anything.  All
+ * get (struct pt_regs *regs, long ret) in ctx[0], ctx[1].
  */
 #define EXIT_FILLER(name)							\
 	static __always_inline void fill_##name(struct pt_regs *r, long ret);	\
@@ -94,6 +96,13 @@ static __always_inline int want(__u32 nr)
 	}									\
 	SEC("raw_tp/sys_exit") int rx_##name(__u64 *ctx)			\
 	{									\
+		fill_##name((struct pt_regs *)ctx[0], (long)ctx[1]);		\
+		return 0;							\
+	}									\
+	SEC("fexit") int fx_##name(__u64 *ctx)					\
+	{									\
+		if ((bpf_get_current_pid_tgid() >> 32) == cfg_self_tgid)	\
+			return 0;						\
 		fill_##name((struct pt_regs *)ctx[0], (long)ctx[1]);		\
 		return 0;							\
 	}									\

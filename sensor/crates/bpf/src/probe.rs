@@ -5,7 +5,7 @@ use crate::fillers::FILLERS;
 use crate::ring::Ring;
 use crate::sys;
 use aya::maps::{Array, MapData, ProgramArray};
-use aya::programs::{BtfTracePoint, ProgramFd, RawTracePoint, TracePoint};
+use aya::programs::{BtfTracePoint, FExit, ProgramFd, RawTracePoint, TracePoint};
 use aya::{Btf, Ebpf, EbpfLoader};
 use std::os::fd::AsFd;
 
@@ -33,6 +33,10 @@ pub enum AttachMode {
     TpBtf,
     /// Untyped raw tracepoints.
     RawTp,
+    /// Experimental: fexit on `__x64_sys_<name>` for each captured syscall
+    /// that has one (others, and the clone family, use the tp_btf dispatcher),
+    /// so that syscalls nobody captures pay nothing. Needs 5.5+ trampolines.
+    Fexit,
 }
 
 /// What to capture and how.
@@ -101,6 +105,7 @@ pub struct Probe {
     pub(crate) mode: AttachMode,
     pub(crate) boot_offset: u64,
     pub(crate) warnings: Vec<String>,
+    pub(crate) fexit: Vec<u32>,
 }
 
 /// Ensures tracefs is mounted (classic tracepoints need it for their ids).
@@ -184,12 +189,43 @@ impl Probe {
             "sys_exit_btf"
         };
 
+        // Fexit mode: captured syscalls with a dedicated filler and a BTF
+        // function attach directly, so other syscalls pay nothing. The clone
+        // family stays on sys_exit: the child's copy never returns through
+        // __x64_sys_clone.
+        let mut via_fexit = [false; NR_SYSCALLS as usize];
+        let mut fexit_errors: Vec<String> = Vec::new();
+        if mode == AttachMode::Fexit {
+            for &(nr, name) in FILLERS {
+                if !wanted[nr as usize] || matches!(nr, 56 | 57 | 58 | 435) {
+                    continue;
+                }
+                let Some(sys) = peregrine_wire::syscall_name_x86_64(nr as u16) else {
+                    continue;
+                };
+                let target = format!("__x64_sys_{sys}");
+                match attach_fexit(&mut ebpf, &format!("fx_{name}"), &target, btf.as_ref()) {
+                    Ok(()) => via_fexit[nr as usize] = true,
+                    Err(e) => fexit_errors.push(e),
+                }
+            }
+        }
+        let requested = mode;
+        let mode = if mode == AttachMode::Fexit {
+            AttachMode::TpBtf
+        } else {
+            mode
+        };
+        let need_dispatcher = (0..NR_SYSCALLS as usize).any(|nr| wanted[nr] && !via_fexit[nr]);
+
         // Dispatcher first: it fixes the program type of the tail-call map.
-        load_exit_prog(&mut ebpf, dispatcher, mode, btf.as_ref())?;
+        if need_dispatcher {
+            load_exit_prog(&mut ebpf, dispatcher, mode, btf.as_ref())?;
+        }
         let mut fds: Vec<(u32, ProgramFd)> = Vec::new();
         let mut generic: Option<ProgramFd> = None;
         for nr in 0..NR_SYSCALLS {
-            if !wanted[nr as usize] {
+            if !wanted[nr as usize] || via_fexit[nr as usize] {
                 continue;
             }
             let fd = match FILLERS.iter().find(|(n, _)| *n == nr) {
@@ -241,6 +277,12 @@ impl Probe {
         let rings = create_rings(&ebpf, ncpus, cfg.ring_bytes)?;
 
         let mut warnings = Vec::new();
+        if let Some(first) = fexit_errors.first() {
+            warnings.push(format!(
+                "{} syscalls fell back from fexit to the sys_exit dispatcher; first reason: {first}",
+                fexit_errors.len()
+            ));
+        }
         let exec_wanted = wanted[59] || wanted[322];
         let (exec_prog, exit_prog) = if mode == AttachMode::RawTp {
             ("tp_exec_raw", "tp_exit_raw")
@@ -282,20 +324,30 @@ impl Probe {
             }
         }
         // Attach the dispatcher last, once everything it tail-calls is in place.
-        attach_exit_prog(&mut ebpf, dispatcher, mode)?;
+        if need_dispatcher {
+            attach_exit_prog(&mut ebpf, dispatcher, mode)?;
+        }
         Ok(Self {
             ebpf,
             _exit_progs: exit_progs,
             rings,
-            mode,
+            mode: requested,
             boot_offset,
             warnings,
+            fexit: (0..NR_SYSCALLS)
+                .filter(|&nr| via_fexit[nr as usize])
+                .collect(),
         })
     }
 
     /// The attach mode actually used.
     pub fn mode(&self) -> AttachMode {
         self.mode
+    }
+
+    /// Syscall numbers attached through fexit (AttachMode::Fexit).
+    pub fn fexit_syscalls(&self) -> &[u32] {
+        &self.fexit
     }
 
     /// Non-fatal degradations (e.g. raw_tp fallback, enter events disabled).
@@ -391,6 +443,26 @@ fn load_sched_prog(
         p.load(tp, btf).map_err(|e| BpfError::program(name, e))?;
         p.attach().map_err(err)?;
     }
+    Ok(())
+}
+
+/// Loads `prog` as fexit on `target` and attaches it. An error means the
+/// syscall goes through the dispatcher instead.
+fn attach_fexit(
+    ebpf: &mut Ebpf,
+    prog: &str,
+    target: &str,
+    btf: Option<&Btf>,
+) -> Result<(), String> {
+    let p = ebpf
+        .program_mut(prog)
+        .ok_or_else(|| format!("no program {prog}"))?;
+    let btf = btf.ok_or("no kernel BTF")?;
+    let p: &mut FExit = p.try_into().map_err(|e| format!("{prog}: {e}"))?;
+    p.load(target, btf)
+        .map_err(|e| format!("fexit on {target}: {e}"))?;
+    p.attach()
+        .map_err(|e| format!("attaching fexit on {target}: {e}"))?;
     Ok(())
 }
 

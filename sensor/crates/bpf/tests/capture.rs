@@ -97,6 +97,24 @@ fn run_workload(attach: AttachMode) -> Run {
         Err(e) => panic!("{e}"),
     };
     assert_eq!(cap.probe().mode(), attach);
+    if attach == AttachMode::Fexit {
+        // Some kernels refuse fentry/fexit (this host: EPERM under its lockdown);
+        // the probe then falls back to the dispatcher and says why.
+        let fx = cap.probe().fexit_syscalls();
+        if fx.is_empty() {
+            let w = cap.probe().warnings();
+            assert!(
+                w.iter().any(|w| w.contains("fell back from fexit")),
+                "{w:?}"
+            );
+            eprintln!("fexit unavailable here: {w:?}");
+        } else {
+            assert!(
+                fx.contains(&257) && fx.contains(&42),
+                "openat and connect via fexit: {fx:?}"
+            );
+        }
+    }
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_bpf-workload"))
         .arg(dir.path())
@@ -157,6 +175,11 @@ fn run_workload(attach: AttachMode) -> Run {
 #[test]
 fn captures_workload_events_exactly_tp_btf() {
     check_workload(AttachMode::TpBtf);
+}
+
+#[test]
+fn captures_workload_events_exactly_fexit() {
+    check_workload(AttachMode::Fexit);
 }
 
 #[test]

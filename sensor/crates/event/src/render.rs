@@ -135,6 +135,10 @@ pub fn render_value(desc: &ParamDesc, p: &Param<'_>, out: &mut String) {
                 out.push_str("NULL");
             }
         }
+        // Results printed in hex (mmap/brk addresses) when the table says so.
+        Param::Errno(v) if v >= 0 && desc.format == PrintFormat::Hex => {
+            let _ = write!(out, "{v:X}");
+        }
         Param::Errno(v) | Param::Fd(v) | Param::Pid(v) | Param::Int(v) => {
             let _ = write!(out, "{v}");
             if v < 0 && desc.ptype == ParamType::Fd && v == peregrine_wire::raw::PPM_AT_FDCWD as i64
@@ -160,10 +164,12 @@ pub fn render_value(desc: &ParamDesc, p: &Param<'_>, out: &mut String) {
                 }
                 return;
             }
-            let cut = b.len() > MAX_BYTEBUF_RENDER;
-            push_printable(&b[..b.len().min(MAX_BYTEBUF_RENDER)], out);
-            if cut {
+            // Longer buffers print as their first 77 bytes and "...", 80 in all.
+            if b.len() > MAX_BYTEBUF_RENDER {
+                push_printable(&b[..MAX_BYTEBUF_RENDER - 3], out);
                 out.push_str("...");
+            } else {
+                push_printable(b, out);
             }
         }
         Param::SockAddr(a) => match a {
@@ -198,6 +204,15 @@ pub fn render_value(desc: &ParamDesc, p: &Param<'_>, out: &mut String) {
                 dip,
                 dport,
             } => {
+                // An IPv4 peer on a dual-stack socket prints as IPv4, as sysdig does.
+                let mapped = (
+                    std::net::Ipv6Addr::from(sip).to_ipv4_mapped(),
+                    std::net::Ipv6Addr::from(dip).to_ipv4_mapped(),
+                );
+                if let (Some(s4), Some(d4)) = mapped {
+                    let _ = write!(out, "{s4}:{sport}->{d4}:{dport}");
+                    return;
+                }
                 push_ipv6(&sip, out);
                 let _ = write!(out, ":{sport}->");
                 push_ipv6(&dip, out);
@@ -279,6 +294,11 @@ fn render_uint(desc: &ParamDesc, v: u64, out: &mut String) {
         | ParamType::Enumflags32 => PrintFormat::Dec,
         _ => desc.format,
     };
+    // "No id" (uid/gid -1) prints as -1, as the loginuid field does.
+    if matches!(desc.ptype, ParamType::Uid | ParamType::Gid) && v == u32::MAX as u64 {
+        out.push_str("-1");
+        return;
+    }
     push_uint(v, fmt, out);
     if let ParamInfo::Flags(t) = desc.info {
         if desc.ptype.is_bitflags() {

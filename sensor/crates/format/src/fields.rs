@@ -179,7 +179,10 @@ impl Field {
                 .result()
                 .is_some_and(|r| write!(out, "{}", r < 0).is_ok()),
             Field::Args => {
-                render_args(ev, out);
+                match ctx.state {
+                    Some(st) => crate::render_args_with_state(ev, st, out),
+                    None => render_args(ev, out),
+                }
                 true
             }
             Field::Arg(a) => arg_index(ctx, a).is_some_and(|i| render_param(ev, i, out)),

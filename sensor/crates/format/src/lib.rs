@@ -5,9 +5,11 @@
 //! Event fields come from the decoder; process, fd, user and container
 //! fields from [`peregrine_state::State`] when the context carries one.
 
+mod args;
 mod fields;
 mod time;
 
+pub use args::render_args_with_state;
 pub use fields::{Field, FieldInfo, FIELDS};
 pub use time::{format_date_time, format_time};
 

@@ -20,7 +20,7 @@ mod thread;
 mod users;
 
 pub use container::{container_from_cgroups, ContainerInfo};
-pub use fd::{FdInfo, FdType, Role, Tuple};
+pub use fd::{normalize, resolve, FdInfo, FdType, Role, Tuple};
 pub use fields::{FieldValue, StateField, STATE_FIELDS};
 pub use thread::ThreadInfo;
 pub use users::Users;

@@ -1,0 +1,73 @@
+#!/bin/sh
+# Guest job: peregrine.ko tests (see tests/kmod-vm.sh, which checks the
+# results on the host). Expects /job/peregrine.ko and prg-kmod-guest in PATH.
+# STRESS_SECONDS comes from /job/env.
+. /job/env
+G=prg-kmod-guest
+
+started() { # wait until the capture in log $1 has its rings open
+	i=0
+	while ! grep -q 'capture: started' "$1" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+insmod /job/peregrine.ko ring_bytes=$RING_BYTES || { echo "RESULT insmod=failed"; exit 1; }
+echo "RESULT insmod=ok"
+ls -l /dev/peregrine* >/out/devices.txt
+
+# 1. The known workload, captured.
+$G capture --out /out/workload.scap --until /tmp/stop1 --stats /out/workload.stats >/out/capture-workload.log 2>&1 &
+cap=$!
+started /out/capture-workload.log
+$G workload --dir /tmp/wl --expect /out/workload.expect && echo "RESULT workload=ok"
+sleep 0.5
+touch /tmp/stop1
+wait $cap && echo "RESULT capture_workload=ok"
+
+# 2. rmmod while a reader has the rings mapped: must be refused, not crash.
+$G capture --until /tmp/stop2 >/out/capture-rmmod.log 2>&1 &
+cap=$!
+started /out/capture-rmmod.log
+if rmmod peregrine 2>/out/rmmod-busy.txt; then
+	echo "RESULT rmmod_while_reading=unloaded"
+else
+	echo "RESULT rmmod_while_reading=refused"
+fi
+touch /tmp/stop2
+wait $cap && echo "RESULT capture_rmmod=ok"
+
+# 3. Stress from several processes, with CPU 1 taken offline and back.
+$G capture --count-prefix /tmp/stress/marker --until /tmp/stop3 --stats /out/stress.stats >/out/capture-stress.log 2>&1 &
+cap=$!
+started /out/capture-stress.log
+$G stress --procs 4 --seconds "$STRESS_SECONDS" --dir /tmp/stress --out /out/stress.counts >/out/stress.log 2>&1 &
+st=$!
+if [ -w /sys/devices/system/cpu/cpu1/online ]; then
+	sleep 2
+	echo 0 >/sys/devices/system/cpu/cpu1/online && echo "RESULT cpu1_offline=ok"
+	sleep 2
+	echo 1 >/sys/devices/system/cpu/cpu1/online && echo "RESULT cpu1_online=ok"
+fi
+wait $st && echo "RESULT stress=ok"
+sleep 0.5
+touch /tmp/stop3
+wait $cap && echo "RESULT capture_stress=ok"
+
+# 4. Unload once every reader is gone.
+rmmod peregrine && echo "RESULT rmmod=ok"
+echo "RESULT done"
+
+# 5. A full ring: small rings and a consumer that reads slowly. Drops must
+# be counted and the events that do arrive must be intact.
+insmod /job/peregrine.ko ring_bytes=131072 && echo "RESULT insmod_small=ok"
+$G capture --count-prefix /tmp/full/marker --slow-ms 20 --until /tmp/stop5 --stats /out/full.stats >/out/capture-full.log 2>&1 &
+cap=$!
+started /out/capture-full.log
+$G stress --procs 2 --seconds 3 --dir /tmp/full --out /out/full.counts >/out/full.log 2>&1 && echo "RESULT full_stress=ok"
+sleep 0.5
+touch /tmp/stop5
+wait $cap && echo "RESULT capture_full=ok"
+rmmod peregrine && echo "RESULT rmmod_small=ok"
+echo "RESULT done_full"

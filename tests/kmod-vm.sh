@@ -23,7 +23,7 @@ tgt=x86_64-unknown-linux-gnu
 RUSTFLAGS="-C target-feature=+crt-static" CARGO_TARGET_DIR=target/vm \
 	cargo build --release --locked -q -p peregrine-kmod-source --bin prg-kmod-guest --target $tgt
 guest_bin=target/vm/$tgt/release/prg-kmod-guest
-file "$guest_bin" 2>/dev/null | grep -q 'statically linked' || log "warning: $guest_bin may not be static"
+! readelf -l "$guest_bin" | grep -q 'program interpreter' || die "$guest_bin is not static"
 # The host-side checker is the same program.
 host_bin=$guest_bin
 

@@ -1,0 +1,385 @@
+//! Compiling everything collected so far (rules.md §1.7, §2.5): lists
+//! expanded, lists substituted into conditions, conditions parsed, macros
+//! resolved with Falco's visibility, rules compiled and indexed.
+
+use crate::ast::Expr;
+use crate::collect::{Collector, MacroInfo, RuleInfo};
+use crate::compile::{CompileError, Compiler, FieldTable, Resolver};
+use crate::error::{ErrorCode, Item, LoadError, Loc, Warning, WarningCode};
+use crate::evttypes::{self, TypeSet};
+use crate::fields::{resolve_k8s_audit, resolve_syscall};
+use crate::lists::{apply_exceptions, substitute};
+use crate::output::OutputFormat;
+use crate::parser::{self, ParseError};
+use crate::ruleset::{CompiledRule, RuleSet};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// More event types than this warns (LOAD_NO_EVTTYPE).
+const MAX_EVTTYPES: usize = 100;
+
+fn item(kind: &str, name: &str) -> Item {
+    Item {
+        kind: kind.into(),
+        name: name.into(),
+    }
+}
+
+fn snippet(text: &str, pos: usize) -> String {
+    let col = text[..pos.min(text.len())].chars().count();
+    format!("{}\n        {}^", text.replace('\n', " "), " ".repeat(col))
+}
+
+fn lerr(code: ErrorCode, it: Item, loc: &Loc, msg: String, snip: Option<String>) -> LoadError {
+    LoadError {
+        code,
+        item: it,
+        message: msg,
+        loc: Some(loc.clone()),
+        snippet: snip,
+    }
+}
+
+pub fn resolver(source: &str) -> Option<Resolver> {
+    match source {
+        "syscall" => Some(resolve_syscall),
+        "k8s_audit" => Some(|n, _| resolve_k8s_audit(n)),
+        _ => None,
+    }
+}
+
+struct Lists {
+    /// (name, expanded items) in definition order.
+    expanded: Vec<(String, Vec<String>)>,
+    used: HashSet<String>,
+}
+
+impl Lists {
+    fn new(c: &Collector) -> Self {
+        let mut done: HashMap<&str, Vec<String>> = HashMap::new();
+        let mut used = HashSet::new();
+        let mut expanded = Vec::new();
+        for l in &c.lists {
+            let mut items = Vec::new();
+            for it in &l.items {
+                match c
+                    .lists
+                    .iter()
+                    .find(|m| m.name == *it && m.index < l.visibility)
+                {
+                    Some(m) => {
+                        used.insert(m.name.clone());
+                        items.extend(
+                            done.get(m.name.as_str())
+                                .unwrap_or(&m.items)
+                                .iter()
+                                .cloned(),
+                        );
+                    }
+                    None => items.push(it.clone()),
+                }
+            }
+            done.insert(&l.name, items.clone());
+            expanded.push((l.name.clone(), items));
+        }
+        Lists { expanded, used }
+    }
+    fn apply(&mut self, text: &str) -> String {
+        let mut t = text.to_string();
+        for (name, items) in &self.expanded {
+            if substitute(&mut t, name, items) {
+                self.used.insert(name.clone());
+            }
+        }
+        t
+    }
+}
+
+struct Macros<'c> {
+    infos: &'c [MacroInfo],
+    parsed: Vec<Result<Expr, ParseError>>,
+    texts: Vec<String>,
+    resolved: HashMap<usize, Expr>,
+}
+
+impl Macros<'_> {
+    /// `e` with macro references replaced; `vis` = the referrer's
+    /// visibility (`usize::MAX` for rules).
+    fn resolve(
+        &mut self,
+        e: &Expr,
+        vis: usize,
+        stack: &mut Vec<usize>,
+    ) -> Result<Expr, (String, bool)> {
+        Ok(match e {
+            Expr::And(v) => Expr::And(
+                v.iter()
+                    .map(|x| self.resolve(x, vis, stack))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Expr::Or(v) => Expr::Or(
+                v.iter()
+                    .map(|x| self.resolve(x, vis, stack))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Expr::Not(x) => Expr::Not(Box::new(self.resolve(x, vis, stack)?)),
+            Expr::Check(_) => e.clone(),
+            Expr::Macro { name, .. } => {
+                let Some(i) = self
+                    .infos
+                    .iter()
+                    .position(|m| m.name == *name && m.index < vis)
+                else {
+                    return Err((format!("Undefined macro '{name}' used in filter."), false));
+                };
+                if let Some(r) = self.resolved.get(&i) {
+                    return Ok(r.clone());
+                }
+                if stack.contains(&i) {
+                    return Err((format!("reference loop in macro '{name}'"), true));
+                }
+                let Ok(ast) = self.parsed[i].clone() else {
+                    return Err((format!("Undefined macro '{name}' used in filter."), false));
+                };
+                stack.push(i);
+                let r = self.resolve(&ast, self.infos[i].visibility, stack);
+                stack.pop();
+                let r = r?;
+                self.resolved.insert(i, r.clone());
+                r
+            }
+        })
+    }
+}
+
+/// Compiles `c` into a rule set; warnings are appended to `warnings`.
+pub fn build(c: &Collector, warnings: &mut Vec<Warning>) -> Result<RuleSet, LoadError> {
+    let mut lists = Lists::new(c);
+    let mut m = Macros {
+        infos: &c.macros,
+        parsed: Vec::new(),
+        texts: Vec::new(),
+        resolved: HashMap::new(),
+    };
+    for mi in &c.macros {
+        let t = lists.apply(&mi.condition);
+        m.parsed.push(parser::parse(&t));
+        m.texts.push(t);
+    }
+    let rule_texts: Vec<String> = c
+        .rules
+        .iter()
+        .map(|r| lists.apply(&apply_exceptions(&r.condition, &r.exceptions)))
+        .collect();
+    let rule_asts: Vec<Result<Expr, ParseError>> =
+        rule_texts.iter().map(|t| parser::parse(t)).collect();
+    // Usage, for the unused-item warnings (reported even when a later error stops the load).
+    let mut used: HashSet<String> = HashSet::new();
+    for ast in m.parsed.iter().chain(&rule_asts).flatten() {
+        ast.visit_macros(&mut |n, _| {
+            used.insert(n.to_string());
+        });
+    }
+    for mi in &c.macros {
+        if !used.contains(&mi.name) {
+            warnings.push(Warning {
+                code: WarningCode::UnusedMacro,
+                item: item("macro", &mi.name),
+                message: "Macro not referred to by any other rule/macro".into(),
+                loc: Some(mi.loc.clone()),
+            });
+        }
+    }
+    for l in &c.lists {
+        if !lists.used.contains(&l.name) {
+            warnings.push(Warning {
+                code: WarningCode::UnusedList,
+                item: item("list", &l.name),
+                message: "List not referred to by any other rule/macro".into(),
+                loc: Some(l.loc.clone()),
+            });
+        }
+    }
+    for (i, mi) in c.macros.iter().enumerate() {
+        let it = item("macro", &mi.name);
+        let ast = match &m.parsed[i] {
+            Ok(a) => a.clone(),
+            Err(e) => {
+                return Err(lerr(
+                    ErrorCode::CompileCondition,
+                    it,
+                    &mi.cond_loc,
+                    e.message.clone(),
+                    Some(snippet(&m.texts[i], e.pos)),
+                ))
+            }
+        };
+        let mut stack = vec![i];
+        if let Err((msg, _)) = m.resolve(&ast, mi.visibility, &mut stack) {
+            return Err(lerr(
+                ErrorCode::Validate,
+                it,
+                &mi.cond_loc,
+                msg,
+                Some(m.texts[i].clone()),
+            ));
+        }
+    }
+    let mut fields = FieldTable::default();
+    let mut rules = Vec::new();
+    for (i, ri) in c.rules.iter().enumerate() {
+        let it = item("rule", &ri.name);
+        let text = &rule_texts[i];
+        let ast = match &rule_asts[i] {
+            Ok(a) => a,
+            Err(e) => {
+                return Err(lerr(
+                    ErrorCode::CompileCondition,
+                    it,
+                    &ri.cond_loc,
+                    e.message.clone(),
+                    Some(snippet(text, e.pos)),
+                ))
+            }
+        };
+        let expr = m
+            .resolve(ast, usize::MAX, &mut Vec::new())
+            .map_err(|(msg, _)| {
+                lerr(
+                    ErrorCode::Validate,
+                    it.clone(),
+                    &ri.cond_loc,
+                    msg,
+                    Some(text.clone()),
+                )
+            })?;
+        let Some(resolve) = resolver(&ri.source) else {
+            warnings.push(Warning {
+                code: WarningCode::UnknownSource,
+                item: it,
+                message: format!("Unknown source {}, skipping", ri.source),
+                loc: Some(ri.loc.clone()),
+            });
+            continue;
+        };
+        if let Some(r) = compile_rule(ri, &expr, text, resolve, &mut fields, warnings)? {
+            rules.push(r);
+        }
+    }
+    Ok(RuleSet::new(rules, fields))
+}
+
+fn compile_rule(
+    ri: &RuleInfo,
+    expr: &Expr,
+    text: &str,
+    resolve: Resolver,
+    fields: &mut FieldTable,
+    warnings: &mut Vec<Warning>,
+) -> Result<Option<CompiledRule>, LoadError> {
+    let it = item("rule", &ri.name);
+    let pred = match (Compiler { fields, resolve }).compile(expr) {
+        Ok(p) => p,
+        Err(CompileError {
+            message,
+            unknown: true,
+            ..
+        }) if ri.skip_if_unknown_filter => {
+            warnings.push(Warning {
+                code: WarningCode::UnknownFilter,
+                item: it,
+                message,
+                loc: Some(ri.cond_loc.clone()),
+            });
+            return Ok(None);
+        }
+        Err(e) => {
+            let code = if e.message.starts_with("Undefined macro") {
+                ErrorCode::Validate
+            } else {
+                ErrorCode::CompileCondition
+            };
+            return Err(lerr(
+                code,
+                it,
+                &ri.cond_loc,
+                e.message,
+                Some(text.to_string()),
+            ));
+        }
+    };
+    let mut deprecated = false;
+    expr_fields(expr, &mut |f| {
+        deprecated |= matches!(f, "evt.dir" | "evt.latency" | "evt.wait_latency")
+    });
+    if deprecated {
+        warnings.push(Warning {
+            code: WarningCode::DeprecatedItem,
+            item: it.clone(),
+            message: "Rule uses a deprecated field (evt.dir, evt.latency, evt.wait_latency)".into(),
+            loc: Some(ri.cond_loc.clone()),
+        });
+    }
+    let types = if ri.source == "syscall" {
+        evttypes::of(expr, false)
+    } else {
+        TypeSet::all()
+    };
+    if ri.source == "syscall" && ri.warn_evttypes && types.len() > MAX_EVTTYPES {
+        warnings.push(Warning {
+            code: WarningCode::NoEvttype,
+            item: it.clone(),
+            message:
+                "Rule matches too many evt.type values. This has a significant performance penalty."
+                    .into(),
+            loc: Some(ri.cond_loc.clone()),
+        });
+    }
+    let output = match OutputFormat::parse(&ri.output, fields, resolve) {
+        Ok(o) => o,
+        Err(tok) if ri.skip_if_unknown_filter => {
+            warnings.push(Warning {
+                code: WarningCode::UnknownFilter,
+                item: it,
+                message: format!("invalid formatting token {tok}"),
+                loc: Some(ri.output_loc.clone()),
+            });
+            return Ok(None);
+        }
+        Err(tok) => {
+            return Err(lerr(
+                ErrorCode::CompileOutput,
+                it,
+                &ri.output_loc,
+                format!("invalid formatting token {tok}"),
+                Some(ri.output.clone()),
+            ))
+        }
+    };
+    Ok(Some(CompiledRule {
+        name: Arc::from(ri.name.as_str()),
+        desc: ri.desc.clone(),
+        priority: ri.priority,
+        source: Arc::from(ri.source.as_str()),
+        tags: ri.tags.iter().cloned().collect(),
+        pred,
+        output,
+        types,
+        enabled: ri.enabled,
+        expr: expr.clone(),
+        index: ri.index,
+    }))
+}
+
+fn expr_fields(e: &Expr, f: &mut impl FnMut(&str)) {
+    match e {
+        Expr::And(v) | Expr::Or(v) => v.iter().for_each(|x| expr_fields(x, f)),
+        Expr::Not(x) => expr_fields(x, f),
+        Expr::Macro { .. } => {}
+        Expr::Check(c) => {
+            if let crate::ast::Operand::Field { name, .. } = &c.lhs {
+                f(name)
+            }
+        }
+    }
+}

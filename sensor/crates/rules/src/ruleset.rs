@@ -1,0 +1,220 @@
+//! The compiled, immutable rule set: rules indexed by event type, and
+//! evaluation of one event (rules.md §1.7 ordering, first match by default).
+
+use crate::ast::Expr;
+use crate::collect::Priority;
+use crate::compile::{FieldTable, Pred};
+use crate::eval::{Cache, Eval};
+use crate::evttypes::{universe, TypeSet};
+use crate::fields::Ctx;
+use crate::output::{Alert, OutputFormat};
+use peregrine_event::render::type_name;
+use peregrine_event::EventRef;
+use peregrine_state::State;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+#[derive(Debug, Clone)]
+pub struct CompiledRule {
+    pub name: Arc<str>,
+    pub desc: String,
+    pub priority: Priority,
+    pub source: Arc<str>,
+    pub tags: Arc<[String]>,
+    pub pred: Pred,
+    pub output: OutputFormat,
+    pub types: TypeSet,
+    pub enabled: bool,
+    /// The condition with lists and macros expanded.
+    pub expr: Expr,
+    /// Definition index (evaluation order).
+    pub index: usize,
+}
+
+/// `rule_matching` in falco.yaml.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Matching {
+    #[default]
+    First,
+    All,
+}
+
+/// Which rules run, applied after loading (falco's `-D`, `-T`, `-t`,
+/// `priority`).
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Rules less severe than this are disabled.
+    pub min_priority: Option<Priority>,
+    /// Rules whose name matches one of these regexes are disabled.
+    pub disable_names: Vec<regex::Regex>,
+    pub disable_tags: Vec<String>,
+    /// When not empty, only rules with one of these tags run.
+    pub enable_tags: Vec<String>,
+}
+
+/// What the kernel side must capture for the loaded rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interest {
+    /// Some enabled rule matches every event type.
+    pub all: bool,
+    /// Event type / syscall names the enabled rules need.
+    pub names: BTreeSet<&'static str>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    rules: Vec<CompiledRule>,
+    fields: FieldTable,
+    /// Per type id: indexes of enabled syscall rules, in evaluation order.
+    by_type: Vec<Vec<u32>>,
+    active: Vec<bool>,
+    pub matching: Matching,
+}
+
+impl RuleSet {
+    pub(crate) fn new(mut rules: Vec<CompiledRule>, fields: FieldTable) -> Self {
+        rules.sort_by_key(|r| r.index);
+        let active = rules.iter().map(|r| r.enabled).collect();
+        let mut rs = RuleSet {
+            rules,
+            fields,
+            by_type: Vec::new(),
+            active,
+            matching: Matching::First,
+        };
+        rs.reindex();
+        rs
+    }
+
+    fn reindex(&mut self) {
+        let n = universe().names.len();
+        let mut by_type = vec![Vec::new(); n];
+        for (i, r) in self.rules.iter().enumerate() {
+            if !self.active[i] || &*r.source != "syscall" {
+                continue;
+            }
+            for id in 0..n as u16 {
+                if r.types.contains(id) {
+                    by_type[id as usize].push(i as u32);
+                }
+            }
+        }
+        self.by_type = by_type;
+    }
+
+    /// Applies a selection (on top of each rule's `enabled`).
+    pub fn select(&mut self, sel: &Selection) {
+        for (i, r) in self.rules.iter().enumerate() {
+            let mut on = r.enabled;
+            if sel.min_priority.is_some_and(|p| r.priority > p) {
+                on = false;
+            }
+            if sel.disable_names.iter().any(|re| re.is_match(&r.name)) {
+                on = false;
+            }
+            if r.tags.iter().any(|t| sel.disable_tags.contains(t)) {
+                on = false;
+            }
+            if !sel.enable_tags.is_empty() && !r.tags.iter().any(|t| sel.enable_tags.contains(t)) {
+                on = false;
+            }
+            self.active[i] = on;
+        }
+        self.reindex();
+    }
+
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+    pub fn is_active(&self, i: usize) -> bool {
+        self.active.get(i).copied().unwrap_or(false)
+    }
+    /// Number of distinct fields the rules extract.
+    pub fn field_count(&self) -> usize {
+        self.fields.defs.len()
+    }
+
+    /// Event types and syscalls the enabled syscall rules need.
+    pub fn syscall_interest(&self) -> Interest {
+        let mut all = false;
+        let mut names = BTreeSet::new();
+        for (i, r) in self.rules.iter().enumerate() {
+            if !self.active[i] || &*r.source != "syscall" {
+                continue;
+            }
+            if r.types.is_all() {
+                all = true;
+            }
+            names.extend(r.types.names());
+        }
+        Interest { all, names }
+    }
+
+    /// The type id of an event (generic events are named after their syscall).
+    #[inline]
+    fn type_id(ev: &EventRef<'_>) -> Option<u16> {
+        let u = universe();
+        match u.by_code.get(ev.code() as usize) {
+            Some(Some(id)) => Some(*id),
+            _ => u.index.get(type_name(ev)).copied(),
+        }
+    }
+
+    /// True when some enabled rule may match events of this type.
+    pub fn wants(&self, ev: &EventRef<'_>) -> bool {
+        Self::type_id(ev).is_some_and(|id| !self.by_type[id as usize].is_empty())
+    }
+
+    /// Evaluates one event (after `state.process(ev)`): the alerts of the
+    /// first matching rule, or of every matching rule with `Matching::All`.
+    pub fn evaluate<'x>(
+        &self,
+        ev: &EventRef<'x>,
+        state: &'x State,
+        num: u64,
+        cpu: u16,
+    ) -> Vec<Alert> {
+        let mut out = Vec::new();
+        let Some(id) = Self::type_id(ev) else {
+            return out;
+        };
+        let cands = &self.by_type[id as usize];
+        if cands.is_empty() {
+            return out;
+        }
+        let ctx = Ctx {
+            ev: *ev,
+            state,
+            num,
+            cpu,
+        };
+        let mut cache = Cache::new(self.fields.defs.len());
+        for &ri in cands {
+            let r = &self.rules[ri as usize];
+            let hit = Eval {
+                defs: &self.fields.defs,
+                ctx: &ctx,
+                cache: &mut cache,
+            }
+            .pred(&r.pred);
+            if !hit {
+                continue;
+            }
+            let mut fields = Vec::new();
+            let message = r.output.render(&self.fields, &ctx, &mut cache, &mut fields);
+            out.push(Alert {
+                rule: r.name.clone(),
+                priority: r.priority,
+                source: r.source.clone(),
+                tags: r.tags.clone(),
+                ts: ev.ts(),
+                message,
+                fields,
+            });
+            if self.matching == Matching::First {
+                break;
+            }
+        }
+        out
+    }
+}

@@ -2,6 +2,7 @@
 
 mod capture;
 mod replay;
+mod rules_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -38,6 +39,8 @@ enum Cmd {
     Replay(replay::ReplayArgs),
     /// Capture live events from this host's kernel
     Capture(capture::CaptureArgs),
+    /// Check Falco rules files: `peregrine rules validate FILE…`.
+    Rules(rules_cmd::RulesArgs),
     /// List the fields that output formats (-p) accept.
     ListFields,
 }
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
     let res = match cli.cmd {
         Cmd::Replay(a) => replay::run(a),
         Cmd::Capture(a) => capture::run(a),
+        Cmd::Rules(a) => rules_cmd::run(a),
         Cmd::ListFields => {
             for f in peregrine_format::FIELDS {
                 println!("{:<28} {}", f.name, f.desc);

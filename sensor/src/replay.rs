@@ -29,6 +29,19 @@ pub struct ReplayArgs {
     /// Print nothing per event (with --stats: measure decoding alone).
     #[arg(short, long)]
     quiet: bool,
+    /// Rules files or directories (Falco's language), loaded in order: print
+    /// the alerts of matching rules instead of events.
+    #[arg(short = 'r', long = "rules", value_name = "RULES")]
+    rules: Vec<PathBuf>,
+    /// With -r: print alerts as Falco's JSON.
+    #[arg(long, requires = "rules")]
+    json: bool,
+    /// With -r: time prefix as ISO 8601 (Falco's time_format_iso_8601).
+    #[arg(long, requires = "rules")]
+    iso8601: bool,
+    /// With -r: fire every matching rule, not only the first.
+    #[arg(long, requires = "rules")]
+    all_matches: bool,
 }
 
 /// A usage mistake (exit code 2), as opposed to bad input (exit code 1).
@@ -47,6 +60,8 @@ pub fn run(a: ReplayArgs) -> Result<u8> {
     let mut reader = CaptureReader::open(&a.file)
         .with_context(|| format!("cannot read capture {}", a.file.display()))?;
     let mut state = State::from_capture(reader.metadata(), Limits::default());
+    let engine = crate::rules_cmd::load_for_replay(&a.rules, a.all_matches)?;
+    let hostname = crate::rules_cmd::hostname();
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut line = String::with_capacity(256);
@@ -66,6 +81,20 @@ pub fn run(a: ReplayArgs) -> Result<u8> {
         };
         printed += 1;
         state.process(&ce.event);
+        if let Some(rs) = &engine {
+            for alert in rs.evaluate(&ce.event, &state, ce.num, ce.cpu) {
+                let line = if a.json {
+                    alert.to_json(&hostname, a.iso8601, Default::default())
+                } else {
+                    alert.to_text(a.iso8601)
+                };
+                if !a.quiet {
+                    out.write_all(line.as_bytes())?;
+                    out.write_all(b"\n")?;
+                }
+            }
+            continue;
+        }
         if a.quiet {
             continue;
         }

@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 pub enum Driver {
     /// The CO-RE eBPF probe (kernel 5.8+ with BTF).
     ModernEbpf,
+    /// peregrine.ko's per-CPU rings (/dev/peregrine<N>).
+    Kmod,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -63,7 +65,6 @@ pub struct CaptureArgs {
 }
 
 pub fn run(a: CaptureArgs) -> Result<u8> {
-    let Driver::ModernEbpf = a.driver;
     let format = match (&a.format, &a.write) {
         (Some(f), _) => Some(f.as_str()),
         (None, None) => Some(DEFAULT_FORMAT),
@@ -79,6 +80,18 @@ pub fn run(a: CaptureArgs) -> Result<u8> {
         bail!(crate::replay::UsageError(
             "--duration must be a positive number of seconds".into()
         ));
+    }
+    if let Driver::Kmod = a.driver {
+        return crate::capture_kmod::run(crate::capture_kmod::Opts {
+            write: a.write,
+            gzip: a.gzip,
+            format,
+            duration: a.duration,
+            count: a.count,
+            all_syscalls: a.all_syscalls,
+            snaplen: a.snaplen,
+            stats: a.stats,
+        });
     }
     let mut cfg = Config {
         ring_bytes: a.buffer_bytes,

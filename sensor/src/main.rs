@@ -1,6 +1,7 @@
 //! `peregrine`: the sensor binary. Thin glue over the library crates.
 
 mod capture;
+mod capture_kmod;
 mod replay;
 mod rules_cmd;
 

@@ -32,6 +32,13 @@ use sys::Mapping;
 /// Driver API major this source speaks.
 pub const API_MAJOR: u64 = raw::PRG_API_VERSION_MAJOR as u64;
 
+/// x86_64 syscalls with a dedicated event in peregrine.ko (the others are
+/// GENERIC_X); the sys_exit switch of kmod/module/prg_syscalls.c.
+pub const DEDICATED_SYSCALLS_X86_64: &[u16] = &[
+    0, 1, 2, 3, 41, 42, 43, 49, 50, 56, 57, 58, 59, 82, 83, 84, 85, 87, 90, 91, 105, 106, 257, 258,
+    263, 264, 268, 288, 316, 322, 435, 437,
+];
+
 /// What to capture.
 #[derive(Debug, Clone)]
 pub struct Config {

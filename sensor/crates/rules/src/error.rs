@@ -164,6 +164,6 @@ fn write_diag(
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{error}")]
 pub struct LoadFailure {
-    pub error: LoadError,
+    pub error: Box<LoadError>,
     pub warnings: Vec<Warning>,
 }

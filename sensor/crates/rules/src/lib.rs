@@ -102,7 +102,12 @@ pub fn load_texts(files: &[(String, String)]) -> Result<(RuleSet, Vec<Warning>),
         warnings.extend(file_warnings);
         match res {
             Ok(s) => set = Some(s),
-            Err(error) => return Err(LoadFailure { error, warnings }),
+            Err(error) => {
+                return Err(LoadFailure {
+                    error: Box::new(error),
+                    warnings,
+                })
+            }
         }
     }
     dedup(&mut warnings);
@@ -137,13 +142,13 @@ impl RuleSet {
     /// Loads rules files and directories in order (rules.md §1.7).
     pub fn load<P: AsRef<Path>>(paths: &[P]) -> Result<(RuleSet, Vec<Warning>), LoadFailure> {
         let files = expand_paths(paths).map_err(|error| LoadFailure {
-            error,
+            error: Box::new(error),
             warnings: Vec::new(),
         })?;
         let mut texts = Vec::new();
         for f in files {
             let t = std::fs::read_to_string(&f).map_err(|e| LoadFailure {
-                error: read_err(&f, &e),
+                error: Box::new(read_err(&f, &e)),
                 warnings: Vec::new(),
             })?;
             texts.push((f.display().to_string(), t));

@@ -52,6 +52,18 @@ pub struct Selection {
     pub enable_tags: Vec<String>,
 }
 
+impl Selection {
+    /// Falco's rule: disabling by name/tag and enabling by tag exclude each other.
+    pub fn check(&self) -> Result<(), String> {
+        if !self.enable_tags.is_empty()
+            && (!self.disable_tags.is_empty() || !self.disable_names.is_empty())
+        {
+            return Err("You can not specify both disabled (-D/-T) and enabled (-t) rules".into());
+        }
+        Ok(())
+    }
+}
+
 /// What the kernel side must capture for the loaded rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Interest {
@@ -102,7 +114,8 @@ impl RuleSet {
         self.by_type = by_type;
     }
 
-    /// Applies a selection (on top of each rule's `enabled`).
+    /// Applies a selection (on top of each rule's `enabled`). Falco refuses
+    /// disabling (-D/-T) and enabling (-t) in one run: see [`Selection::check`].
     pub fn select(&mut self, sel: &Selection) {
         for (i, r) in self.rules.iter().enumerate() {
             let mut on = r.enabled;

@@ -4,6 +4,7 @@ mod capture;
 mod capture_kmod;
 mod replay;
 mod rules_cmd;
+mod run;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -16,6 +17,10 @@ pub mod exit {
     pub const INPUT: u8 = 1;
     /// Bad usage: unknown flag, bad format string.
     pub const USAGE: u8 = 2;
+    /// `run`: the configuration is invalid (the message says file:line:col).
+    pub const CONFIG: u8 = 3;
+    /// `run`: the rules do not load (the message says file:line:col).
+    pub const RULES: u8 = 4;
 }
 
 #[derive(Parser)]
@@ -25,7 +30,9 @@ pub mod exit {
     about = "Runtime security sensor that speaks Falco's languages",
     long_about = "Peregrine watches what processes do (syscalls, process lifecycle) and raises \
 alerts when Falco rules match. It reads and writes Falco/sysdig .scap captures.\n\n\
-Examples:\n  peregrine replay capture.scap\n  \
+Examples:\n  peregrine run                       (the sensor, default rules)\n  \
+peregrine run -c /etc/peregrine/peregrine.yaml -r my_rules.yaml\n  \
+peregrine replay capture.scap\n  \
 peregrine replay capture.scap -p '%evt.num %evt.type %evt.args'\n  \
 peregrine replay capture.scap --stats\n  peregrine list-fields"
 )]
@@ -36,6 +43,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Run the sensor: capture, apply Falco rules, send alerts to the configured outputs.
+    Run(run::RunArgs),
     /// Print the events of a .scap capture file (plain or gzip), like `sysdig -r`.
     Replay(replay::ReplayArgs),
     /// Capture live events from this host's kernel
@@ -60,6 +69,7 @@ fn main() -> ExitCode {
         }
     };
     let res = match cli.cmd {
+        Cmd::Run(a) => run::run(a),
         Cmd::Replay(a) => replay::run(a),
         Cmd::Capture(a) => capture::run(a),
         Cmd::Rules(a) => rules_cmd::run(a),
@@ -80,9 +90,15 @@ fn main() -> ExitCode {
                 return ExitCode::from(exit::OK);
             }
             eprintln!("peregrine: error: {e:#}");
-            let code = e
-                .downcast_ref::<replay::UsageError>()
-                .map_or(exit::INPUT, |_| exit::USAGE);
+            let code = if e.downcast_ref::<replay::UsageError>().is_some() {
+                exit::USAGE
+            } else if e.downcast_ref::<run::ConfigProblem>().is_some() {
+                exit::CONFIG
+            } else if e.downcast_ref::<run::RulesProblem>().is_some() {
+                exit::RULES
+            } else {
+                exit::INPUT
+            };
             ExitCode::from(code)
         }
     }

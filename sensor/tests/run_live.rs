@@ -58,8 +58,11 @@ fn wait_until(secs: u64, mut f: impl FnMut() -> bool) -> bool {
     false
 }
 
+/// (request head, body) pairs a receiver got.
+type Requests = Arc<Mutex<Vec<(String, String)>>>;
+
 /// A local HTTP receiver that records request bodies and answers 200.
-fn receiver() -> (u16, Arc<Mutex<Vec<(String, String)>>>) {
+fn receiver() -> (u16, Requests) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let got = Arc::new(Mutex::new(Vec::new()));

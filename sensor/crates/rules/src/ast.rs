@@ -145,3 +145,99 @@ impl Expr {
         }
     }
 }
+
+fn quote(v: &str) -> String {
+    let bare = !v.is_empty()
+        && v.bytes().all(|c| {
+            !matches!(c, b'(' | b')' | b'"' | b'\'' | b'=' | b',' | b'\\')
+                && !c.is_ascii_whitespace()
+        });
+    if bare {
+        return v.to_string();
+    }
+    let mut s = String::with_capacity(v.len() + 2);
+    s.push('"');
+    for c in v.chars() {
+        match c {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            '\n' => s.push_str("\\n"),
+            '\t' => s.push_str("\\t"),
+            c => s.push(c),
+        }
+    }
+    s.push('"');
+    s
+}
+
+impl std::fmt::Display for Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Op::Eq => "=",
+            Op::Ne => "!=",
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+            Op::Contains => "contains",
+            Op::IContains => "icontains",
+            Op::BContains => "bcontains",
+            Op::StartsWith => "startswith",
+            Op::BStartsWith => "bstartswith",
+            Op::EndsWith => "endswith",
+            Op::Glob => "glob",
+            Op::IGlob => "iglob",
+            Op::Regex => "regex",
+            Op::In => "in",
+            Op::Intersects => "intersects",
+            Op::PMatch => "pmatch",
+            Op::Exists => "exists",
+        })
+    }
+}
+
+/// The condition as filter text (macros must be expanded first): what
+/// `sysdig -r FILE "<filter>"` accepts, used as the benchmark anchor.
+impl std::fmt::Display for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Expr::And(v) | Expr::Or(v) => {
+                let sep = if matches!(self, Expr::And(_)) {
+                    " and "
+                } else {
+                    " or "
+                };
+                f.write_str("(")?;
+                for (i, x) in v.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(sep)?;
+                    }
+                    write!(f, "{x}")?;
+                }
+                f.write_str(")")
+            }
+            Expr::Not(x) => write!(f, "not ({x})"),
+            Expr::Macro { name, .. } => f.write_str(name),
+            Expr::Check(c) => {
+                write!(f, "{} {}", c.lhs.text(), c.op)?;
+                if let Some(m) = c.modifier {
+                    let w = match m {
+                        Modifier::OneOf => "oneof",
+                        Modifier::AnyOf => "anyof",
+                        Modifier::AllOf => "allof",
+                    };
+                    write!(f, " {w}")?;
+                }
+                match &c.rhs {
+                    Rhs::None => Ok(()),
+                    Rhs::Value(v) => write!(f, " {}", quote(v)),
+                    Rhs::List(l) => {
+                        let items: Vec<String> = l.iter().map(|v| quote(v)).collect();
+                        write!(f, " ({})", items.join(", "))
+                    }
+                    Rhs::Operand(o) => write!(f, " val({})", o.text()),
+                }
+            }
+        }
+    }
+}

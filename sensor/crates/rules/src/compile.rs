@@ -5,7 +5,6 @@
 use crate::ast::{Check, Expr, Modifier, Op, Operand, Rhs};
 use crate::fields::{FType, FieldDef};
 use crate::matchers::{parse_hex, PathPrefix};
-use peregrine_state::StateField;
 use regex::Regex;
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -54,7 +53,7 @@ impl Net {
 pub enum Lhs {
     Field(usize),
     /// `proc.aname` & co. without index in a filter: any ancestor matches.
-    AnyAncestor(fn(Option<usize>) -> StateField),
+    AnyAncestor(Ancestor),
     Xform(String, Vec<XArg>),
 }
 
@@ -69,7 +68,7 @@ pub enum XArg {
 pub enum Test {
     Exists,
     StrEq(String),
-    StrIn(HashSet<String>),
+    StrIn(FxSet<String>),
     StrOrd(Op, String),
     Contains(String),
     IContains(String),
@@ -81,7 +80,7 @@ pub enum Test {
     BContains(Vec<u8>),
     BStartsWith(Vec<u8>),
     IntCmp(Op, i128),
-    IntIn(HashSet<i128>),
+    IntIn(FxSet<i128>),
     BoolEq(bool),
     NetIn(Vec<Net>),
     /// `evt.rawarg.*`: numeric when the value is, text otherwise.
@@ -149,16 +148,55 @@ pub struct Compiler<'t> {
     pub resolve: Resolver,
 }
 
-fn any_ancestor(name: &str) -> Option<fn(Option<usize>) -> StateField> {
+/// Which ancestor value `proc.a*` compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ancestor {
+    Name,
+    Exe,
+    Exepath,
+    Cmdline,
+    Pid,
+}
+
+fn any_ancestor(name: &str) -> Option<Ancestor> {
     Some(match name {
-        "proc.aname" => StateField::ProcAname,
-        "proc.aexe" => StateField::ProcAexe,
-        "proc.aexepath" => StateField::ProcAexepath,
-        "proc.acmdline" => StateField::ProcAcmdline,
-        "proc.apid" => StateField::ProcApid,
+        "proc.aname" => Ancestor::Name,
+        "proc.aexe" => Ancestor::Exe,
+        "proc.aexepath" => Ancestor::Exepath,
+        "proc.acmdline" => Ancestor::Cmdline,
+        "proc.apid" => Ancestor::Pid,
         _ => return None,
     })
 }
+
+/// FxHash: literal sets are hashed once per lookup on the hot path, and
+/// their keys come from rules files, not from an adversary.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ *b as u64).wrapping_mul(K);
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write(&[i]);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+pub type FxSet<T> = HashSet<T, FxBuild>;
 
 fn parse_int(s: &str) -> Option<i128> {
     let d = s.strip_prefix(['+', '-']).unwrap_or(s);

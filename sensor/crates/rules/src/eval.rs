@@ -2,7 +2,7 @@
 //! most once per event, into a cache indexed by field slot.
 
 use crate::ast::{Modifier, Op};
-use crate::compile::{CCheck, Lhs, Pred, Test, XArg};
+use crate::compile::{Ancestor, CCheck, Lhs, Pred, Test, XArg};
 use crate::fields::{Ctx, FieldDef, Val};
 use crate::matchers::{fnmatch, icontains};
 use std::borrow::Cow;
@@ -17,6 +17,20 @@ impl<'x> Cache<'x> {
         Cache {
             slots: (0..n).map(|_| None).collect(),
         }
+    }
+    /// A cache in a recycled allocation (see [`Cache::recycle`]).
+    pub fn reuse(buf: Vec<Option<Option<Val<'static>>>>, n: usize) -> Self {
+        // Same layout, so collecting reuses the allocation.
+        let mut slots: Vec<Option<Option<Val<'x>>>> = buf.into_iter().map(|_| None).collect();
+        slots.resize_with(n, || None);
+        Cache { slots }
+    }
+    /// The allocation back, emptied, for the next event.
+    pub fn recycle(self) -> Vec<Option<Option<Val<'static>>>> {
+        let mut v: Vec<Option<Option<Val<'static>>>> =
+            self.slots.into_iter().map(|_| None).collect();
+        v.clear();
+        v
     }
     pub fn get(&mut self, i: usize, defs: &[FieldDef], c: &Ctx<'x>) -> Option<&Val<'x>> {
         let slot = self.slots.get_mut(i)?;
@@ -48,9 +62,18 @@ impl<'x> Eval<'_, 'x> {
     pub fn value(&mut self, l: &Lhs) -> Option<Val<'x>> {
         match l {
             Lhs::Field(i) => self.cache.get(*i, self.defs, self.ctx).cloned(),
-            Lhs::AnyAncestor(f) => f(Some(1))
-                .extract(self.ctx.state, &self.ctx.ev)
-                .map(|v| Val::Str(Cow::Owned(v_text(&v)))),
+            Lhs::AnyAncestor(a) => {
+                let mut first: Option<Val<'x>> = None;
+                self.ancestors(*a, |v| {
+                    first = Some(match v {
+                        Val::Str(s) => Val::Str(Cow::Owned(s.to_string())),
+                        Val::Int(i) => Val::Int(*i),
+                        _ => return false,
+                    });
+                    true
+                });
+                first
+            }
             Lhs::Xform(name, args) => self.xform(name, args),
         }
     }
@@ -82,20 +105,8 @@ impl<'x> Eval<'_, 'x> {
     }
 
     fn check(&mut self, c: &CCheck) -> bool {
-        if let Lhs::AnyAncestor(f) = &c.lhs {
-            for depth in 1..64 {
-                let Some(v) = f(Some(depth)).extract(self.ctx.state, &self.ctx.ev) else {
-                    return false;
-                };
-                let v = match v {
-                    peregrine_state::FieldValue::Str(s) => Val::Str(s),
-                    other => Val::Str(Cow::Owned(v_text(&other))),
-                };
-                if self.test(&c.test, &v, c.negate) {
-                    return true;
-                }
-            }
-            return false;
+        if let Lhs::AnyAncestor(a) = &c.lhs {
+            return self.ancestors(*a, |v| test_val(&c.test, v, c.negate));
         }
         if let Test::Other(op, rhs) = &c.test {
             let (Some(a), Some(b)) = (self.value(&c.lhs), self.value(rhs)) else {
@@ -118,15 +129,31 @@ impl<'x> Eval<'_, 'x> {
         }
     }
 
-    fn test(&self, t: &Test, v: &Val<'_>, negate: bool) -> bool {
-        test_val(t, v, negate)
+    /// Calls `f` on each ancestor's value (parent first) until it returns
+    /// true; walks the thread table in place, without copying names.
+    fn ancestors(&self, a: Ancestor, mut f: impl FnMut(&Val<'_>) -> bool) -> bool {
+        let st = self.ctx.state;
+        let Some(mut cur) = st.process_of(self.ctx.ev.tid()) else {
+            return false;
+        };
+        for _ in 1..64 {
+            let Some(p) = st.process_of(cur.ptid).filter(|p| p.tid != cur.tid) else {
+                return false;
+            };
+            let v = match a {
+                Ancestor::Name => Val::Str(Cow::Borrowed(p.comm.as_str())),
+                Ancestor::Exe => Val::Str(Cow::Borrowed(p.exe.as_str())),
+                Ancestor::Exepath => Val::Str(Cow::Borrowed(p.exepath.as_str())),
+                Ancestor::Cmdline => Val::Str(Cow::Owned(p.cmdline())),
+                Ancestor::Pid => Val::Int(p.pid as i128),
+            };
+            if f(&v) {
+                return true;
+            }
+            cur = p;
+        }
+        false
     }
-}
-
-fn v_text(v: &peregrine_state::FieldValue<'_>) -> String {
-    let mut s = String::new();
-    v.write_to(&mut s);
-    s
 }
 
 fn b64_decode(s: &str) -> Option<Vec<u8>> {

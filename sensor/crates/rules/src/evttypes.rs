@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 pub struct Universe {
     pub names: Vec<&'static str>,
-    pub index: HashMap<&'static str, u16>,
+    pub index: HashMap<&'static str, u16, crate::compile::FxBuild>,
     /// Type id of each event code (codes 0/1 are generic: named per event).
     pub by_code: Vec<Option<u16>>,
 }
@@ -25,7 +25,7 @@ pub fn universe() -> &'static Universe {
             .collect();
         names.sort_unstable();
         names.dedup();
-        let index: HashMap<&'static str, u16> = names
+        let index: HashMap<&'static str, u16, crate::compile::FxBuild> = names
             .iter()
             .enumerate()
             .map(|(i, n)| (*n, i as u16))

@@ -72,3 +72,15 @@ fn depth_limit() {
     let deep = "(".repeat(2000) + "a" + &")".repeat(2000);
     assert!(parse(&deep).is_err());
 }
+
+#[test]
+fn display_round_trips() {
+    for c in [
+        r#"evt.type in (open, openat) and not proc.name="sh -c" or fd.name startswith /etc"#,
+        r#"proc.args contains "a\"b" and fd.sport >= 30000 and proc.aname[2] exists"#,
+    ] {
+        let e = parse(c).unwrap();
+        let again = parse(&e.to_string()).unwrap();
+        assert_eq!(e.to_string(), again.to_string());
+    }
+}

@@ -14,6 +14,12 @@ use peregrine_state::State;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+thread_local! {
+    /// The field cache's allocation, kept between events of one thread.
+    static SCRATCH: std::cell::Cell<Vec<Option<Option<crate::fields::Val<'static>>>>> =
+        const { std::cell::Cell::new(Vec::new()) };
+}
+
 #[derive(Debug, Clone)]
 pub struct CompiledRule {
     pub name: Arc<str>,
@@ -228,6 +234,8 @@ impl RuleSet {
                 break;
             }
         }
+        let buf = cache.recycle();
+        SCRATCH.with(|s| s.set(buf));
         out
     }
 }

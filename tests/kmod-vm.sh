@@ -10,7 +10,8 @@
 #
 # Kernels: one 6.1 and one 6.12 (cloud-amd64) by default;
 # PEREGRINE_VM_MATRIX=all for every Debian 12 ABI, or
-# PEREGRINE_VM_KERNELS="KVER ..." for a list. PEREGRINE_VM_STRESS_SECONDS
+# PEREGRINE_VM_KERNELS="KVER ..." for a list; PEREGRINE_VM_EBPF=0 skips the
+# kmod/eBPF comparison (which builds the static sensor). PEREGRINE_VM_STRESS_SECONDS
 # (default 10; the issue's long run is 60).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,14 @@ guest_bin=target/vm/$tgt/release/prg-kmod-guest
 ! readelf -l "$guest_bin" | grep -q 'program interpreter' || die "$guest_bin is not static"
 # The host-side checker is the same program.
 host_bin=$guest_bin
+# The sensor, for capturing the same workload through the eBPF probe.
+sensor_bin=
+if [[ ${PEREGRINE_VM_EBPF:-1} != 0 ]]; then
+	log "building peregrine (static) for the kmod/eBPF comparison"
+	RUSTFLAGS="-C target-feature=+crt-static" CARGO_TARGET_DIR=target/vm \
+		cargo build --release --locked -q -p peregrine --target $tgt
+	sensor_bin=target/vm/$tgt/release/peregrine
+fi
 
 scripts/vm/fetch.sh "${kernels[@]}"
 scripts/vm/build-module.sh "${kernels[@]}"
@@ -39,7 +48,7 @@ for kv in "${kernels[@]}"; do
 	cp scripts/vm/jobs/kmod.sh "$job/run.sh"
 	cp "$KOUT/peregrine.ko" "$job/"
 	printf 'STRESS_SECONDS=%s\nRING_BYTES=%s\n' "$STRESS_SECONDS" $((1 << 20)) >"$job/env"
-	scripts/vm/initramfs.sh "$KVER" "$KOUT/initramfs.cpio" "$guest_bin"
+	scripts/vm/initramfs.sh "$KVER" "$KOUT/initramfs.cpio" "$guest_bin" $sensor_bin
 	if ! scripts/vm/run.sh -s 2 -m 1024 -t $((STRESS_SECONDS * 20 + 300)) "$KVER" "$KOUT/initramfs.cpio" "$job" "$out"; then
 		fail=1
 		rm -rf "$job"
@@ -71,8 +80,13 @@ for kv in "${kernels[@]}"; do
 	check "rmmod after the readers left" res rmmod=ok
 	check "full ring: drops counted, counters consistent" bash -c "grep -q '^RESULT capture_full=ok' '$out/run.log' && ! grep -q '^dropped=0\$' '$out/full.stats'"
 	check "full ring: received + dropped == produced" "$host_bin" check-stress --stats "$out/full.stats" --counts "$out/full.counts"
+	if [[ -n $sensor_bin ]]; then
+		check "same workload via kmod and eBPF: same params" "$host_bin" compare \
+			--kmod "$out/workload.scap" --kmod-expect "$out/workload.expect" \
+			--ebpf "$out/ebpf.scap" --ebpf-expect "$out/ebpf.expect"
+	fi
 	check "no oops/BUG/WARNING in dmesg" bash -c "! grep -E 'Oops|BUG:|WARNING:|Call Trace|general protection' '$out/dmesg.txt'"
-	cat "$out/checks.log" | grep -E '^  |check-' || true
+	grep -E '^  |check-|compare' "$out/checks.log" || true
 	((ok)) || fail=1
 done
 if ((fail)); then

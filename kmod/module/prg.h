@@ -35,6 +35,7 @@ struct prg_ring {
 	u64 size;
 	u64 mask;
 	u64 watermark;
+	u64 head;			/* producer position; ctrl->head is a copy */
 	int cpu;
 	int nesting;			/* re-entry guard, this CPU only */
 	wait_queue_head_t wq;

@@ -133,6 +133,7 @@ void prg_rings_reset(void)
 		if (!r)
 			continue;
 		memset(r->ctrl, 0, sizeof(*r->ctrl));
+		r->head = 0;
 		r->watermark = r->size / 4;
 		r->ctrl->size = r->size;
 		r->ctrl->watermark = r->watermark;
@@ -195,7 +196,8 @@ int prg_evt_begin(struct prg_evt *e, u16 type, u16 nparams)
 	}
 	r->nesting++;
 	r->ctrl->attempts++;
-	head = r->ctrl->head;
+	/* Our own copy: the control page is writable by the consumer. */
+	head = r->head;
 	tail = smp_load_acquire(&r->ctrl->tail);
 	used = head - tail;
 	if (unlikely(tail > head || used > r->size)) {
@@ -242,6 +244,7 @@ void prg_evt_commit(struct prg_evt *e)
 	}
 	put_unaligned_le32(e->len, &((struct ppm_evt_hdr *)e->buf)->len);
 	head = e->head + e->len;
+	r->head = head;
 	smp_store_release(&r->ctrl->head, head);
 	r->ctrl->events++;
 	if (READ_ONCE(r->ctrl->waiting) &&

@@ -4,15 +4,16 @@
 # tree per ABI. Nothing is installed on the host.
 #
 #   scripts/vm/fetch.sh KVER...      e.g. 6.12.115+deb12-cloud-amd64
+#
+# PEREGRINE_VM_HEADERS_ONLY=1 skips the kernel image (enough to build).
 . "$(dirname "$0")/common.sh"
 [ $# -gt 0 ] || set -- $(vm_kernels)
 mkdir -p "$DEBS"
 updated=0
 for kv in "$@"; do
 	kver_vars "$kv"
-	pkgs=("linux-image-$KVER" "linux-headers-$KVER" "linux-headers-$KABI-common" "linux-kbuild-$KSERIES")
-	# Debian 6.1 names the unsigned image linux-image-X-unsigned only for
-	# some flavours; the signed meta package is what apt knows as X.
+	pkgs=("linux-headers-$KVER" "linux-headers-$KABI-common" "linux-kbuild-$KSERIES")
+	[[ ${PEREGRINE_VM_HEADERS_ONLY:-} ]] || pkgs+=("linux-image-$KVER")
 	need=()
 	for p in "${pkgs[@]}"; do
 		ls "$DEBS/${p}"_*.deb >/dev/null 2>&1 || need+=("$p")
@@ -46,6 +47,6 @@ for kv in "$@"; do
 		t=$(readlink "$l")
 		case $t in /*) [ -e "$KROOT$t" ] && ln -sfn "$KROOT$t" "$l" ;; esac
 	done
-	[ -f "$VMLINUZ" ] || die "no $VMLINUZ"
+	[[ ${PEREGRINE_VM_HEADERS_ONLY:-} ]] || [ -f "$VMLINUZ" ] || die "no $VMLINUZ"
 	log "ready: $KVER"
 done

@@ -24,6 +24,7 @@ for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_p
 done
 for b in "$@"; do
 	install -m755 "$b" "$st/usr/local/bin/$(basename "$b")"
+	strip --strip-debug "$st/usr/local/bin/$(basename "$b")" 2>/dev/null || true
 done
 install -m755 "$VM_DIR/guest-init.sh" "$st/init"
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$st/etc/passwd"

@@ -21,7 +21,9 @@ ls -l /dev/peregrine* >/out/devices.txt
 $G capture --out /out/workload.scap --until /tmp/stop1 --stats /out/workload.stats >/out/capture-workload.log 2>&1 &
 cap=$!
 started /out/capture-workload.log
-$G workload --dir /tmp/wl --expect /out/workload.expect && echo "RESULT workload=ok"
+rm -rf /tmp/wl
+$G workload --dir /tmp/wl --expect /tmp/wl.expect && cp /tmp/wl.expect /out/workload.expect &&
+	echo "RESULT workload=ok"
 sleep 0.5
 touch /tmp/stop1
 wait $cap && echo "RESULT capture_workload=ok"
@@ -71,3 +73,22 @@ touch /tmp/stop5
 wait $cap && echo "RESULT capture_full=ok"
 rmmod peregrine && echo "RESULT rmmod_small=ok"
 echo "RESULT done_full"
+
+# 6. The same workload through the modern eBPF probe, for the comparison.
+if command -v peregrine >/dev/null; then
+	peregrine capture --driver modern-ebpf --all-syscalls -w /out/ebpf.scap >/out/capture-ebpf.log 2>&1 &
+	cap=$!
+	i=0
+	while [ ! -e /out/ebpf.scap ] && [ $i -lt 600 ] && kill -0 $cap 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	sleep 0.5
+	rm -rf /tmp/wl
+	$G workload --dir /tmp/wl --expect /tmp/wl.expect && cp /tmp/wl.expect /out/ebpf.expect &&
+		echo "RESULT ebpf_workload=ok"
+	sleep 1
+	kill -INT $cap
+	wait $cap && echo "RESULT capture_ebpf=ok"
+fi
+echo "RESULT done_ebpf"

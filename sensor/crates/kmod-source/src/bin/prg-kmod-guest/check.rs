@@ -35,7 +35,10 @@ fn n(ev: &EventRef<'_>, i: usize) -> i64 {
 
 const LO: [u8; 4] = [127, 0, 0, 1];
 
-pub fn workload(capture: &Path, expect: &Path) -> Result<()> {
+/// The first event matching each expectation (description, event bytes).
+pub type Matches = Vec<(&'static str, Vec<u8>)>;
+
+pub fn workload(capture: &Path, expect: &Path) -> Result<Matches> {
     let x = kv(expect)?;
     let pid: i64 = get(&x, "pid")?;
     let child: i64 = get(&x, "child")?;
@@ -51,8 +54,8 @@ pub fn workload(capture: &Path, expect: &Path) -> Result<()> {
 
     // (description, predicate) — every one must match at least one event.
     type Pred = Box<dyn Fn(&EventRef<'_>) -> bool>;
-    let mut want: Vec<(&str, Pred, u64)> = Vec::new();
-    let mut add = |d: &'static str, p: Pred| want.push((d, p, 0));
+    let mut want: Vec<(&'static str, Pred, u64, Option<Vec<u8>>)> = Vec::new();
+    let mut add = |d: &'static str, p: Pred| want.push((d, p, 0, None));
     let c = |x: u32| x as u16;
     {
         let (a, arg) = (pid, cat_arg.clone());
@@ -296,8 +299,9 @@ pub fn workload(capture: &Path, expect: &Path) -> Result<()> {
         Box::new(move |e| wl(e) && e.code() == c(raw::PPME_PROCEXIT_1_E)),
     );
     add(
-        "GENERIC_X with a syscall id",
-        Box::new(move |e| e.code() == c(raw::PPME_GENERIC_X) && e.nparams() == 2),
+        "GENERIC_X of getpid",
+        // std::process::id() at the start of the workload: getpid (39).
+        Box::new(move |e| wl(e) && e.code() == c(raw::PPME_GENERIC_X) && n(e, 1) == 39),
     );
 
     let mut rd =
@@ -316,6 +320,9 @@ pub fn workload(capture: &Path, expect: &Path) -> Result<()> {
         for w in want.iter_mut() {
             if (w.1)(&e) {
                 w.2 += 1;
+                if w.3.is_none() {
+                    w.3 = Some(e.as_bytes().to_vec());
+                }
             }
         }
         if e.tid() as i64 == pid
@@ -331,7 +338,7 @@ pub fn workload(capture: &Path, expect: &Path) -> Result<()> {
     let dump_path = capture.with_extension("workload.txt");
     std::fs::write(&dump_path, &dump)?;
     let mut missing_n = 0;
-    for (d, _, hits) in &want {
+    for (d, _, hits, _) in &want {
         println!(
             "  {:<45} {}",
             d,
@@ -351,6 +358,90 @@ pub fn workload(capture: &Path, expect: &Path) -> Result<()> {
             "{missing_n} expected events missing from {}",
             capture.display()
         );
+    }
+    Ok(want
+        .into_iter()
+        .filter_map(|(d, _, _, b)| b.map(|b| (d, b)))
+        .collect())
+}
+
+/// Parameters that differ between two runs of the same workload: ids,
+/// inode numbers and times, memory counters, ephemeral ports.
+const VARYING: &[&str] = &[
+    "tid",
+    "pid",
+    "ptid",
+    "vtid",
+    "vpid",
+    "pgid",
+    "vpgid",
+    "ino",
+    "exe_ino",
+    "exe_ino_ctime",
+    "exe_ino_mtime",
+    "pgft_maj",
+    "pgft_min",
+    "vm_size",
+    "vm_rss",
+    "vm_swap",
+    "pidns_init_start_ts",
+    "reaper_tid",
+    "tuple",
+    "addr",
+    "fd",
+];
+
+/// The same workload captured by peregrine.ko and by the eBPF probe must
+/// decode to the same parameters, ids and times aside.
+pub fn compare(kmod: (&Path, &Path), ebpf: (&Path, &Path)) -> Result<()> {
+    println!("kmod capture:");
+    let a = workload(kmod.0, kmod.1)?;
+    println!("eBPF capture:");
+    let b = workload(ebpf.0, ebpf.1)?;
+    let mut diffs = 0;
+    for ((d, ka), (_, kb)) in a.iter().zip(b.iter()) {
+        let (Ok(x), Ok(y)) = (EventRef::parse(ka), EventRef::parse(kb)) else {
+            bail!("{d}: stored event does not parse");
+        };
+        if x.code() != y.code() || x.nparams() != y.nparams() {
+            println!(
+                "  {d}: kmod {} ({} params) vs eBPF {} ({} params)",
+                x.code(),
+                x.nparams(),
+                y.code(),
+                y.nparams()
+            );
+            diffs += 1;
+            continue;
+        }
+        let names: Vec<&str> = x
+            .info()
+            .map(|i| i.params.iter().map(|p| p.name).collect())
+            .unwrap_or_default();
+        for i in 0..x.nparams() as usize {
+            let name = names.get(i).copied().unwrap_or("?");
+            let (pa, pb) = (
+                x.param_raw(i).unwrap_or_default(),
+                y.param_raw(i).unwrap_or_default(),
+            );
+            let varying = VARYING.contains(&name)
+                // clone's res in the parent is the child's pid.
+                || (name == "res" && x.code() != raw::PPME_GENERIC_X as u16 && n(&x, 0) > 0 && n(&y, 0) > 0);
+            if pa != pb && !(varying && pa.len() == pb.len()) {
+                let (mut ra, mut rb) = (String::new(), String::new());
+                peregrine_event::render::render_raw_param(&x, i, &mut ra);
+                peregrine_event::render::render_raw_param(&y, i, &mut rb);
+                println!("  {d}: param {i} {name}: kmod {ra:?} vs eBPF {rb:?}");
+                diffs += 1;
+            }
+        }
+    }
+    println!(
+        "compare: {} expectations compared, {diffs} differences",
+        a.len().min(b.len())
+    );
+    if diffs > 0 {
+        bail!("{diffs} parameter differences between the kmod and eBPF captures");
     }
     Ok(())
 }

@@ -72,6 +72,18 @@ enum Cmd {
         #[arg(long)]
         expect: PathBuf,
     },
+    /// Host side: the workload captured by the module and by the eBPF probe
+    /// decodes to the same parameters (ids and times aside).
+    Compare {
+        #[arg(long)]
+        kmod: PathBuf,
+        #[arg(long)]
+        kmod_expect: PathBuf,
+        #[arg(long)]
+        ebpf: PathBuf,
+        #[arg(long)]
+        ebpf_expect: PathBuf,
+    },
     /// Host side: received + dropped == produced for a stress run.
     CheckStress {
         #[arg(long)]
@@ -108,7 +120,13 @@ fn main() -> ExitCode {
             dir,
             out,
         } => workload::stress(procs, seconds, &dir, &out),
-        Cmd::CheckWorkload { capture, expect } => check::workload(&capture, &expect),
+        Cmd::CheckWorkload { capture, expect } => check::workload(&capture, &expect).map(|_| ()),
+        Cmd::Compare {
+            kmod,
+            kmod_expect,
+            ebpf,
+            ebpf_expect,
+        } => check::compare((&kmod, &kmod_expect), (&ebpf, &ebpf_expect)),
         Cmd::CheckStress { stats, counts } => check::stress(&stats, &counts),
     };
     match r {

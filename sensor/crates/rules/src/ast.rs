@@ -49,12 +49,29 @@ impl Operand {
             } => name.clone(),
             Operand::Field {
                 name, arg: Some(a), ..
-            } => format!("{name}[{a}]"),
+            } => {
+                let plain = !a.is_empty()
+                    && !a
+                        .bytes()
+                        .any(|c| matches!(c, b'[' | b']' | b'"' | b'\'' | b'\\') || c <= b' ');
+                if plain {
+                    format!("{name}[{a}]")
+                } else {
+                    format!("{name}[{}]", quote(a))
+                }
+            }
             Operand::Transform { name, args, .. } => {
                 let a: Vec<String> = args.iter().map(Operand::text).collect();
                 format!("{name}({})", a.join(", "))
             }
-            Operand::Literal(s) => format!("{s:?}"),
+            Operand::Literal(s) => {
+                let q = quote(s);
+                if q.starts_with('"') {
+                    q
+                } else {
+                    format!("\"{q}\"")
+                }
+            }
         }
     }
 }
@@ -149,8 +166,7 @@ impl Expr {
 fn quote(v: &str) -> String {
     let bare = !v.is_empty()
         && v.bytes().all(|c| {
-            !matches!(c, b'(' | b')' | b'"' | b'\'' | b'=' | b',' | b'\\')
-                && !c.is_ascii_whitespace()
+            !matches!(c, b'(' | b')' | b'"' | b'\'' | b'=' | b',' | b'\\') && c > b' ' && c != 0x7f
         });
     if bare {
         return v.to_string();

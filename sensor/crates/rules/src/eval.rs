@@ -20,17 +20,15 @@ impl<'x> Cache<'x> {
     }
     /// A cache in a recycled allocation (see [`Cache::recycle`]).
     pub fn reuse(buf: Vec<Option<Option<Val<'static>>>>, n: usize) -> Self {
-        // Same layout, so collecting reuses the allocation.
+        // `buf` is empty: collecting it is free and keeps the allocation.
         let mut slots: Vec<Option<Option<Val<'x>>>> = buf.into_iter().map(|_| None).collect();
         slots.resize_with(n, || None);
         Cache { slots }
     }
     /// The allocation back, emptied, for the next event.
-    pub fn recycle(self) -> Vec<Option<Option<Val<'static>>>> {
-        let mut v: Vec<Option<Option<Val<'static>>>> =
-            self.slots.into_iter().map(|_| None).collect();
-        v.clear();
-        v
+    pub fn recycle(mut self) -> Vec<Option<Option<Val<'static>>>> {
+        self.slots.clear();
+        self.slots.into_iter().map(|_| None).collect()
     }
     pub fn get(&mut self, i: usize, defs: &[FieldDef], c: &Ctx<'x>) -> Option<&Val<'x>> {
         let slot = self.slots.get_mut(i)?;

@@ -84,3 +84,12 @@ fn display_round_trips() {
         assert_eq!(e.to_string(), again.to_string());
     }
 }
+
+/// Fuzz find: a quoted value holding a backspace (a blank to the parser)
+/// was printed bare and split on reparse.
+#[test]
+fn regression_display_quotes_parser_blanks() {
+    let e = parse("fd.sip.name=\"kube>\x08\x03\"").unwrap();
+    let again = parse(&e.to_string()).unwrap();
+    assert_eq!(e, again);
+}

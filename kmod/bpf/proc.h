@@ -39,6 +39,9 @@ static __always_inline int overlay_layer(struct inode *ino)
 	struct ovl_inode *oi;
 	struct dentry *upper;
 
+	/* overlayfs may be a module: without its BTF we cannot tell the layer. */
+	if (!bpf_core_type_exists(struct ovl_inode))
+		return 0;
 	if (!ino || BPF_CORE_READ(ino, i_sb, s_magic) != OVERLAYFS_MAGIC)
 		return 0;
 	oi = (void *)ino - bpf_core_field_offset(struct ovl_inode, vfs_inode);

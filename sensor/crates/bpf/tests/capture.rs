@@ -151,6 +151,11 @@ fn run_workload(attach: AttachMode) -> Run {
             }
         }
     }
+    if !waiter.is_finished() {
+        // SAFETY: kill on the pid of our own child.
+        unsafe { libc::kill(wpid as i32, libc::SIGKILL) };
+        panic!("the workload did not finish within 20 s (no loopback network?)");
+    }
     let stats = cap.stats().unwrap_or_else(|e| panic!("stats: {e}"));
     assert_eq!(stats.total().drops(), 0, "drops: {:?}", stats.total());
     assert_eq!(stats.decode_errors, 0);

@@ -118,6 +118,11 @@ pub fn run(a: CaptureArgs) -> Result<u8> {
         ),
         None => None,
     };
+    // State for proc.*, fd.*, user.* fields: seeded from /proc (under
+    // $HOST_ROOT when set), then kept current by the captured events.
+    let host_root = std::env::var_os("HOST_ROOT").map_or_else(|| PathBuf::from("/"), PathBuf::from);
+    let mut state =
+        peregrine_state::State::from_proc(&host_root, peregrine_state::Limits::default());
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut line = String::with_capacity(256);
@@ -148,12 +153,13 @@ pub fn run(a: CaptureArgs) -> Result<u8> {
             w.write_event(&re.event, re.cpu, 0)
                 .context("writing the capture file")?;
         }
+        state.process(&re.event);
         if let Some(f) = &format {
             let ctx = EventContext {
                 event: re.event,
                 num,
                 cpu: re.cpu,
-                state: None,
+                state: Some(&state),
             };
             if f.render(&ctx, &mut line) {
                 out.write_all(line.as_bytes())?;

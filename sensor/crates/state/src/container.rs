@@ -40,17 +40,19 @@ pub fn container_from_cgroups(cgroups: &[String]) -> ContainerInfo {
                     };
                 }
             }
-            if let Some(id) = hex64_at(comp) {
-                if comp.len() == 64 {
-                    let rt = if path.contains("/docker/") {
-                        "docker"
-                    } else if path.contains("kubepods") {
-                        "containerd"
-                    } else if path.contains("libpod") {
-                        "podman"
-                    } else {
-                        "docker"
-                    };
+            // A bare 64-hex directory counts only under a runtime's known
+            // parent (cgroupfs driver); other tools name cgroups with hashes too.
+            if let Some(id) = hex64_at(comp).filter(|_| comp.len() == 64) {
+                let rt = if path.contains("/docker/") {
+                    Some("docker")
+                } else if path.contains("/kubepods") {
+                    Some("containerd")
+                } else if path.contains("/libpod") || path.contains("/machine.slice/") {
+                    Some("podman")
+                } else {
+                    None
+                };
+                if let Some(rt) = rt {
                     return ContainerInfo {
                         id: id[..12].to_string(),
                         runtime: rt,
@@ -118,5 +120,7 @@ mod tests {
         );
         assert_eq!(c(&[]).id, "host");
         assert_eq!(c(&["cpu=/docker/abc"]).id, "host");
+        // Regression: a sandbox's cgroup named by a hash is not a container runtime's.
+        assert_eq!(c(&[&format!("memory=/process_api/{ID}")]).id, "host");
     }
 }

@@ -140,22 +140,27 @@ impl Capture {
                 });
                 let age_ok = all || h.ts.saturating_add(REORDER_WINDOW_NS) <= self.now_ts();
                 if age_ok {
-                    let ring = &self.probe.rings[i];
-                    match EventRef::parse(ring.bytes(h.off, h.len)) {
-                        Ok(_) => {
+                    // SAFETY: the record stays mapped and is not overwritten
+                    // until we publish a consumer position past it, which
+                    // needs `&mut self`; the returned view borrows `self`
+                    // through this function's signature. Detaching the
+                    // lifetime here only lets the error path below mutate
+                    // `self` (a known borrow-checker limitation), so the
+                    // event is validated once.
+                    let bytes: &[u8] = unsafe {
+                        std::slice::from_raw_parts(
+                            self.probe.rings[i].bytes(h.off, h.len).as_ptr(),
+                            h.len,
+                        )
+                    };
+                    match EventRef::parse(bytes) {
+                        Ok(event) => {
                             self.last = Some(i);
                             self.consumed += 1;
-                            let ring = &self.probe.rings[i];
-                            return EventRef::parse(ring.bytes(h.off, h.len))
-                                .map(|event| {
-                                    Some(RingEvent {
-                                        cpu: i as u16,
-                                        event,
-                                    })
-                                })
-                                .map_err(|e| {
-                                    BpfError::Config(format!("event changed under us: {e}"))
-                                });
+                            return Ok(Some(RingEvent {
+                                cpu: i as u16,
+                                event,
+                            }));
                         }
                         Err(_) => {
                             self.decode_errors += 1;

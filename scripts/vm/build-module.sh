@@ -15,7 +15,7 @@ for kv in "$@"; do
 	cp -a "$REPO/kmod/include" "$b/include"
 	if ! make -C "$HDR" M="$b/module" modules -j"$(nproc)" >"$b/build.log" 2>&1 ||
 		grep -qi 'warning:' "$b/build.log"; then
-		grep -iE -B2 -A4 'warning:|error' "$b/build.log" | head -60 >&2
+		{ grep -iE -B2 -A4 'warning:|error' "$b/build.log" || tail -20 "$b/build.log"; } | head -60 >&2
 		die "peregrine.ko failed to build cleanly for $KVER (log: $b/build.log)"
 	fi
 	vm=$(modinfo -F vermagic "$b/module/peregrine.ko")

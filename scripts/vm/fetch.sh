@@ -14,6 +14,8 @@ for kv in "$@"; do
 	kver_vars "$kv"
 	pkgs=("linux-headers-$KVER" "linux-headers-$KABI-common" "linux-kbuild-$KSERIES")
 	[[ ${PEREGRINE_VM_HEADERS_ONLY:-} ]] || pkgs+=("linux-image-$KVER")
+	# The rt flavour's headers build on their own common tree.
+	[[ $FLAVOUR == rt-amd64 ]] && pkgs+=("linux-headers-$KABI-common-rt")
 	need=()
 	for p in "${pkgs[@]}"; do
 		ls "$DEBS/${p}"_*.deb >/dev/null 2>&1 || need+=("$p")

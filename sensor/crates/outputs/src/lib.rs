@@ -15,53 +15,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Falco's priorities, most severe first (syslog severities 0..7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Priority {
-    Emergency,
-    Alert,
-    Critical,
-    Error,
-    Warning,
-    Notice,
-    Informational,
-    Debug,
-}
-
-impl Priority {
-    /// Parses Falco's names (case-insensitive; `info` = informational).
-    pub fn parse(s: &str) -> Option<Priority> {
-        use Priority::*;
-        Some(match s.to_ascii_lowercase().as_str() {
-            "emergency" => Emergency,
-            "alert" => Alert,
-            "critical" => Critical,
-            "error" => Error,
-            "warning" => Warning,
-            "notice" => Notice,
-            "informational" | "info" => Informational,
-            "debug" => Debug,
-            _ => return None,
-        })
-    }
-    /// Falco's spelling in alerts (`Warning`, `Informational`...).
-    pub fn name(self) -> &'static str {
-        use Priority::*;
-        match self {
-            Emergency => "Emergency",
-            Alert => "Alert",
-            Critical => "Critical",
-            Error => "Error",
-            Warning => "Warning",
-            Notice => "Notice",
-            Informational => "Informational",
-            Debug => "Debug",
-        }
-    }
-    pub fn syslog_severity(self) -> u8 {
-        self as u8
-    }
-}
+/// Falco's priorities, most severe first; the rule engine's type (its
+/// discriminants 0..7 are the syslog severities).
+pub use peregrine_rules::Priority;
 
 /// An alert, already rendered by the rule engine.
 #[derive(Debug, Clone)]

@@ -123,7 +123,7 @@ impl Sink for SyslogSink {
             self.sock = Some(s);
         }
         // facility user (1) * 8 + severity
-        let pri = 8 + a.priority.syslog_severity() as u32;
+        let pri = 8 + a.priority as u32;
         let msg = format!("<{pri}>peregrine[{}]: {}", std::process::id(), a.text);
         let r = self.sock.as_ref().map_or(Ok(0), |s| s.send(msg.as_bytes()));
         if r.is_err() {

@@ -1,13 +1,16 @@
 //! Keeping the tables current from events (current, exit-only layouts; old
 //! captures are converted before they get here).
 
-use crate::fd::{l4proto_name, resolve, tuple_name, FdInfo, FdType, Role, Tuple};
+mod net;
+mod seed;
+
+use crate::fd::{resolve, FdInfo, FdType};
 use crate::thread::{lossy, split_nul, ThreadInfo};
 use crate::{EventFd, Limits, State, Users};
-use peregrine_event::{EventRef, Param, SockAddr, SockTuple};
-use peregrine_scap::{FdInfo as ScapFd, Metadata};
+use peregrine_event::{EventRef, Param};
+use peregrine_scap::Metadata;
 use peregrine_wire::raw;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use seed::from_scap_fd;
 
 // scap file_flags bits used here.
 const O_DIRECTORY: u32 = 0x400;
@@ -213,7 +216,7 @@ impl State {
         }
     }
 
-    fn pid_of(&self, tid: u64) -> u64 {
+    pub(super) fn pid_of(&self, tid: u64) -> u64 {
         self.threads.get(&tid).map_or(tid, |t| t.pid)
     }
 
@@ -230,7 +233,7 @@ impl State {
     }
 
     /// Records the fd an event acts on.
-    fn use_fd(&mut self, tid: u64, fd: Option<i64>) {
+    pub(super) fn use_fd(&mut self, tid: u64, fd: Option<i64>) {
         // fds are ints: a larger value is a zero-extended -1 (old mmap events).
         let fd = fd.filter(|&f| f <= i32::MAX as i64);
         self.cur_fd.num = fd;
@@ -246,66 +249,7 @@ impl State {
         }
     }
 
-    /// sendto/sendmsg/recvfrom/recvmsg on a socket carry the tuple the
-    /// kernel used: an unconnected (UDP) socket takes that as its name.
-    fn on_tuple_update(&mut self, ev: &EventRef<'_>, fd: Option<i64>) {
-        let (Some(fd), Some(old)) = (fd, self.cur_fd.info.clone()) else {
-            return;
-        };
-        if !matches!(old.ftype, FdType::Ipv4 | FdType::Ipv6 | FdType::Unix) {
-            return; // not known to be a socket
-        }
-        let mut f = (*old).clone();
-        let role = if old.role == Role::Unknown {
-            Role::Client
-        } else {
-            old.role
-        };
-        if !set_tuple(&mut f, ev, role) {
-            return;
-        }
-        // Inbound calls carry (peer, local); a client names itself first.
-        let inbound = matches!(
-            ev.info().map(|i| i.name),
-            Some("recvfrom" | "recvmsg" | "recv")
-        );
-        if let (true, Role::Client, Some(t)) = (inbound, role, f.tuple) {
-            let swapped = Tuple {
-                cip: t.sip,
-                cport: t.sport,
-                sip: t.cip,
-                sport: t.cport,
-            };
-            f.tuple = Some(swapped);
-            f.name = tuple_name(&swapped);
-        }
-        if *old != f {
-            let pid = self.pid_of(ev.tid());
-            self.cur_fd.info = self.insert_fd(pid, fd, f);
-        }
-    }
-
-    /// connect's enter event: a unix socket is named after the path it
-    /// connects to until the exit tells the full tuple.
-    fn on_connect_enter(&mut self, ev: &EventRef<'_>) {
-        let tid = ev.tid();
-        let fd = int(ev, "fd");
-        self.use_fd(tid, fd);
-        let (Some(fd), Some(old)) = (fd, self.cur_fd.info.clone()) else {
-            return;
-        };
-        if let Some(Param::SockAddr(SockAddr::Unix(p))) = ev.param_by_name("addr") {
-            if old.name.is_empty() {
-                let mut f = (*old).clone();
-                f.ftype = FdType::Unix;
-                f.name = String::from_utf8_lossy(p).into_owned();
-                let pid = self.pid_of(tid);
-                self.cur_fd.info = self.insert_fd(pid, fd, f);
-            }
-        }
-    }
-
-    fn new_fd(&mut self, tid: u64, res: Option<i64>, info: FdInfo) {
+    pub(super) fn new_fd(&mut self, tid: u64, res: Option<i64>, info: FdInfo) {
         match res {
             Some(fd) if fd >= 0 => {
                 let pid = self.pid_of(tid);
@@ -602,112 +546,6 @@ impl State {
         }
     }
 
-    fn on_socket(&mut self, ev: &EventRef<'_>) {
-        let domain = ev
-            .param_by_name("domain")
-            .and_then(|p| p.as_u64())
-            .unwrap_or(0) as u32;
-        let ty = ev
-            .param_by_name("type")
-            .and_then(|p| p.as_u64())
-            .unwrap_or(0)
-            & 0xf;
-        let ftype = match domain {
-            raw::PPM_AF_INET => FdType::Ipv4,
-            raw::PPM_AF_INET6 => FdType::Ipv6,
-            raw::PPM_AF_UNIX => FdType::Unix,
-            16 => FdType::Netlink,
-            _ => FdType::Other,
-        };
-        let mut f = FdInfo::new(ftype, String::new());
-        f.l4proto = match ty {
-            1 if matches!(ftype, FdType::Ipv4 | FdType::Ipv6) => "tcp",
-            2 if matches!(ftype, FdType::Ipv4 | FdType::Ipv6) => "udp",
-            3 => "raw",
-            _ => "",
-        };
-        self.new_fd(ev.tid(), ev.result(), f);
-    }
-
-    fn on_socketpair(&mut self, ev: &EventRef<'_>) {
-        if ev.result() != Some(0) {
-            return;
-        }
-        let pid = self.pid_of(ev.tid());
-        for n in ["fd2", "fd1"] {
-            if let Some(fd) = int(ev, n) {
-                self.cur_fd.num = Some(fd);
-                self.cur_fd.info =
-                    self.insert_fd(pid, fd, FdInfo::new(FdType::Unix, String::new()));
-            }
-        }
-    }
-
-    fn on_connect(&mut self, ev: &EventRef<'_>) {
-        let tid = ev.tid();
-        let fd = int(ev, "fd");
-        let res = ev.result().unwrap_or(-1);
-        self.use_fd(tid, fd);
-        let (Some(fd), Some(old)) = (fd, self.cur_fd.info.clone()) else {
-            return;
-        };
-        let mut f = (*old).clone();
-        if !set_tuple(&mut f, ev, Role::Client) {
-            return;
-        }
-        f.connected = res == 0;
-        if res == 0 || res == -115 {
-            // Connected (or in progress, EINPROGRESS): the fd takes the tuple.
-            let pid = self.pid_of(tid);
-            self.cur_fd.info = self.insert_fd(pid, fd, f);
-        } else {
-            // A failed connect shows where it went, but the fd keeps its name.
-            self.cur_fd.info = Some(std::sync::Arc::new(f));
-        }
-    }
-
-    /// A bound socket is named after its local address (a server, usually).
-    fn on_bind(&mut self, ev: &EventRef<'_>) {
-        let tid = ev.tid();
-        let fd = int(ev, "fd");
-        if let (Some(fd), Some(0)) = (fd, ev.result()) {
-            if let Some(old) = self.fd(tid, fd).cloned() {
-                let name = match ev.param_by_name("addr") {
-                    Some(Param::SockAddr(SockAddr::Inet { addr, port })) => {
-                        Some(format!("{}:{port}", Ipv4Addr::from(addr)))
-                    }
-                    Some(Param::SockAddr(SockAddr::Inet6 { addr, port })) => {
-                        Some(format!("{}:{port}", Ipv6Addr::from(addr)))
-                    }
-                    Some(Param::SockAddr(SockAddr::Unix(p))) => {
-                        Some(String::from_utf8_lossy(p).into_owned())
-                    }
-                    _ => None,
-                };
-                if let Some(name) = name {
-                    let mut f = (*old).clone();
-                    f.name = name;
-                    f.role = Role::Server;
-                    let pid = self.pid_of(tid);
-                    self.insert_fd(pid, fd, f);
-                }
-            }
-        }
-        self.use_fd(tid, fd);
-    }
-
-    fn on_accept(&mut self, ev: &EventRef<'_>) {
-        let tid = ev.tid();
-        let res = ev.result();
-        let mut f = FdInfo::new(FdType::Other, String::new());
-        set_tuple(&mut f, ev, Role::Server);
-        if f.ftype == FdType::Other {
-            f.ftype = FdType::Unix;
-        }
-        f.connected = true;
-        self.new_fd(tid, res, f);
-    }
-
     fn on_ids(&mut self, ev: &EventRef<'_>, uid: Option<&str>, gid: Option<&str>) {
         if ev.result() != Some(0) {
             return;
@@ -730,76 +568,7 @@ impl State {
     }
 }
 
-/// Fills endpoints and name from the event's `tuple`; false when it has none.
-fn set_tuple(f: &mut FdInfo, ev: &EventRef<'_>, role: Role) -> bool {
-    let Some(Param::SockTuple(t)) = ev.param_by_name("tuple") else {
-        return false;
-    };
-    // The wire tuple is src->dst: for outbound calls src is us (the client);
-    // for inbound ones src is the peer (also the client).
-    let (tuple, ftype) = match t {
-        SockTuple::Inet {
-            sip,
-            sport,
-            dip,
-            dport,
-        } => (
-            Tuple {
-                cip: IpAddr::V4(Ipv4Addr::from(sip)),
-                cport: sport,
-                sip: IpAddr::V4(Ipv4Addr::from(dip)),
-                sport: dport,
-            },
-            FdType::Ipv4,
-        ),
-        SockTuple::Inet6 {
-            sip,
-            sport,
-            dip,
-            dport,
-        } => {
-            let (s6, d6) = (Ipv6Addr::from(sip), Ipv6Addr::from(dip));
-            // IPv4 peers of a dual-stack socket are IPv4 connections.
-            match (s6.to_ipv4_mapped(), d6.to_ipv4_mapped()) {
-                (Some(s4), Some(d4)) => (
-                    Tuple {
-                        cip: IpAddr::V4(s4),
-                        cport: sport,
-                        sip: IpAddr::V4(d4),
-                        sport: dport,
-                    },
-                    FdType::Ipv4,
-                ),
-                _ => (
-                    Tuple {
-                        cip: IpAddr::V6(s6),
-                        cport: sport,
-                        sip: IpAddr::V6(d6),
-                        sport: dport,
-                    },
-                    FdType::Ipv6,
-                ),
-            }
-        }
-        SockTuple::Unix { src, dst, path } => {
-            f.ftype = FdType::Unix;
-            f.name = format!("{src:x}->{dst:x} {}", String::from_utf8_lossy(path));
-            f.role = role;
-            return true;
-        }
-        SockTuple::Other { .. } => return false,
-    };
-    f.ftype = ftype;
-    f.name = tuple_name(&tuple);
-    f.tuple = Some(tuple);
-    f.role = role;
-    if f.l4proto.is_empty() {
-        f.l4proto = "tcp";
-    }
-    true
-}
-
-fn first_fd_param(ev: &EventRef<'_>) -> Option<i64> {
+pub(super) fn first_fd_param(ev: &EventRef<'_>) -> Option<i64> {
     let info = ev.info()?;
     let i = info
         .params
@@ -808,85 +577,13 @@ fn first_fd_param(ev: &EventRef<'_>) -> Option<i64> {
     ev.param(i)?.as_i64()
 }
 
-fn int(ev: &EventRef<'_>, name: &str) -> Option<i64> {
+pub(super) fn int(ev: &EventRef<'_>, name: &str) -> Option<i64> {
     ev.param_by_name(name).and_then(|p| p.as_i64())
 }
 
-fn str_param(ev: &EventRef<'_>, name: &str) -> Option<String> {
+pub(super) fn str_param(ev: &EventRef<'_>, name: &str) -> Option<String> {
     match ev.param_by_name(name)? {
         Param::Str(s) => Some(String::from_utf8_lossy(s).into_owned()),
         _ => None,
     }
-}
-
-/// An fd from a capture's fd list.
-fn from_scap_fd(e: &ScapFd, ino: u64) -> FdInfo {
-    let v4 = |a: u32| IpAddr::V4(Ipv4Addr::from(a.to_le_bytes()));
-    let mut f = match e {
-        ScapFd::Ipv4Sock {
-            sip,
-            dip,
-            sport,
-            dport,
-            l4proto,
-        } => {
-            let t = Tuple {
-                cip: v4(*sip),
-                cport: *sport,
-                sip: v4(*dip),
-                sport: *dport,
-            };
-            let mut f = FdInfo::new(FdType::Ipv4, tuple_name(&t));
-            f.tuple = Some(t);
-            f.l4proto = l4proto_name(*l4proto);
-            f.role = Role::Client;
-            f
-        }
-        ScapFd::Ipv6Sock {
-            sip,
-            dip,
-            sport,
-            dport,
-            l4proto,
-        } => {
-            let t = Tuple {
-                cip: IpAddr::V6((*sip).into()),
-                cport: *sport,
-                sip: IpAddr::V6((*dip).into()),
-                sport: *dport,
-            };
-            let mut f = FdInfo::new(FdType::Ipv6, tuple_name(&t));
-            f.tuple = Some(t);
-            f.l4proto = l4proto_name(*l4proto);
-            f.role = Role::Client;
-            f
-        }
-        ScapFd::Ipv4ServSock { ip, port, l4proto } => {
-            let mut f = FdInfo::new(FdType::Ipv4, format!("{}:{port}", v4(*ip)));
-            f.l4proto = l4proto_name(*l4proto);
-            f.role = Role::Server;
-            f
-        }
-        ScapFd::Ipv6ServSock { ip, port, l4proto } => {
-            let mut f = FdInfo::new(FdType::Ipv6, format!("{}:{port}", Ipv6Addr::from(*ip)));
-            f.l4proto = l4proto_name(*l4proto);
-            f.role = Role::Server;
-            f
-        }
-        ScapFd::Unix { name, .. } => FdInfo::new(FdType::Unix, lossy(name)),
-        ScapFd::File {
-            open_flags,
-            name,
-            dev,
-        } => {
-            let mut f = FdInfo::new(FdType::File, lossy(name));
-            f.open_flags = *open_flags;
-            f.dev = dev.unwrap_or(0);
-            f
-        }
-        ScapFd::Named { fd_type, name } => FdInfo::new(FdType::from_scap(*fd_type), lossy(name)),
-        ScapFd::Other { fd_type, .. } => FdInfo::new(FdType::from_scap(*fd_type), String::new()),
-    };
-    f.ino = ino;
-    f
 }

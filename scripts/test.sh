@@ -4,6 +4,7 @@
 #
 #   scripts/test.sh            lint + every test + a short fuzz smoke run
 #   FUZZ_SECONDS=60 scripts/test.sh   longer fuzzing per target
+#   PEREGRINE_SKIP_VM=1 scripts/test.sh   without the kernel-module VM tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +24,13 @@ awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "%d passed, %d f
 if [[ -x scripts/fuzz.sh ]]; then
 	echo "== fuzz smoke (${FUZZ_SECONDS:-10}s per target)"
 	scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
+fi
+
+if [[ ${PEREGRINE_SKIP_VM:-0} != 1 ]]; then
+	# peregrine.ko in QEMU guests: one 6.1 and one 6.12 kernel (a few
+	# minutes); PEREGRINE_VM_MATRIX=all for every Debian 12 ABI.
+	echo "== kernel module in VMs"
+	tests/kmod-vm.sh
 fi
 
 echo "== summary"

@@ -1,0 +1,152 @@
+//! Operator and language semantics (rules.md §1.6, §2.3-2.4), checked by
+//! counting alerts over Falco 0.35's `cat_write.scap` (a `cat /dev/null`:
+//! 8 `open` exit events of `cat`, one of them on /dev/null).
+
+use peregrine_rules::{load_texts, ErrorCode, RuleSet};
+use peregrine_scap::CaptureReader;
+use peregrine_state::{Limits, State};
+use std::path::PathBuf;
+
+fn trace(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../tests/fixtures/falco-0.35-tests/trace_files")
+        .join(name)
+}
+
+fn rules(text: &str) -> RuleSet {
+    match load_texts(&[("t.yaml".into(), text.into())]) {
+        Ok((rs, _)) => rs,
+        Err(f) => panic!("{}", f.error),
+    }
+}
+
+fn alerts(rs: &RuleSet, file: &str) -> usize {
+    let mut r = CaptureReader::open(&trace(file)).expect("trace");
+    let mut st = State::from_capture(r.metadata(), Limits::default());
+    let mut n = 0;
+    while let Some(ce) = r.next_event().expect("decode") {
+        st.process(&ce.event);
+        n += rs.evaluate(&ce.event, &st, ce.num, ce.cpu).len();
+    }
+    n
+}
+
+fn rule(cond: &str) -> String {
+    format!("- rule: r\n  desc: d\n  output: \"%proc.name %fd.name\"\n  priority: WARNING\n  condition: '{}'\n", cond.replace('\'', "''"))
+}
+
+fn count(cond: &str) -> usize {
+    alerts(&rules(&rule(cond)), "cat_write.scap")
+}
+
+#[test]
+fn baseline() {
+    assert_eq!(count("evt.type=open and proc.name=cat"), 8);
+    assert_eq!(count("evt.type=open and fd.name=/dev/null"), 1);
+}
+
+#[test]
+fn missing_field_is_false_even_for_not_equal() {
+    assert_eq!(count("evt.type=open and fd.cport != 5"), 0);
+    assert_eq!(count("evt.type=open and not fd.cport = 5"), 8);
+    assert_eq!(count("evt.type=open and fd.cport exists"), 0);
+}
+
+#[test]
+fn string_operators() {
+    assert_eq!(count("evt.type=open and fd.name glob \"/dev/?ul*\""), 1);
+    assert_eq!(count("evt.type=open and fd.name pmatch (/dev)"), 1);
+    assert_eq!(count("evt.type=open and fd.name pmatch (/de)"), 0);
+    assert_eq!(
+        count("evt.type=open and proc.cmdline icontains \"CAT /DEV\""),
+        8
+    );
+    assert_eq!(
+        count("evt.type=open and fd.name regex \"/dev/nul\""),
+        0,
+        "regex is anchored"
+    );
+    assert_eq!(count("evt.type=open and fd.name regex \"/dev/nul+\""), 1);
+    assert_eq!(
+        count("evt.type=open and fd.name endswith null and fd.name startswith /dev"),
+        1
+    );
+    assert_eq!(
+        count("evt.type=open and proc.name startswith anyof (x, ca)"),
+        8
+    );
+    assert_eq!(
+        count("evt.type=open and proc.name startswith allof (x, ca)"),
+        0
+    );
+}
+
+#[test]
+fn numbers_transformers_and_val() {
+    assert_eq!(
+        count("evt.type=open and fd.num >= 0 and evt.rawres >= 0"),
+        4
+    );
+    assert_eq!(
+        count("evt.type=open and evt.rawres < 0 and evt.res startswith E"),
+        4
+    );
+    assert_eq!(count("evt.type=open and toupper(proc.name) = CAT"), 8);
+    assert_eq!(count("evt.type=open and len(proc.name) = 3"), 8);
+    assert_eq!(count("evt.type=open and proc.name = val(proc.name)"), 8);
+    assert_eq!(count("evt.type=open and basename(fd.name) = null"), 1);
+}
+
+#[test]
+fn exceptions_and_overrides() {
+    let base = rule("evt.type=open and proc.name=cat");
+    let with_exc = format!("{base}  exceptions:\n  - name: devnull\n    fields: [fd.name]\n    values: [[/dev/null]]\n");
+    assert_eq!(alerts(&rules(&with_exc), "cat_write.scap"), 7);
+    let scalar = format!(
+        "{base}  exceptions:\n  - name: names\n    fields: proc.name\n    values: [cat, dog]\n"
+    );
+    assert_eq!(alerts(&rules(&scalar), "cat_write.scap"), 0);
+    let appended = format!(
+        "{base}- rule: r\n  condition: and fd.name=/dev/null\n  override:\n    condition: append\n"
+    );
+    assert_eq!(alerts(&rules(&appended), "cat_write.scap"), 1);
+    let replaced =
+        format!("{base}- rule: r\n  priority: ERROR\n  override:\n    priority: replace\n");
+    let rs = rules(&replaced);
+    assert_eq!(rs.rules()[0].priority, peregrine_rules::Priority::Error);
+    let bad = format!(
+        "{base}- rule: r\n  priority: ERROR\n  desc: x\n  override:\n    priority: replace\n"
+    );
+    let e = load_texts(&[("t.yaml".into(), bad)]).unwrap_err();
+    assert_eq!(e.error.code, ErrorCode::YamlValidate);
+}
+
+#[test]
+fn compile_errors_name_the_place() {
+    let e = load_texts(&[(
+        "t.yaml".into(),
+        "- list: x\n  items: [a]\n".to_string() + &rule("fd.num = abc"),
+    )])
+    .unwrap_err();
+    assert_eq!(e.error.code, ErrorCode::CompileCondition);
+    assert_eq!(e.error.message, "'abc' is not a valid number");
+    let loc = e.error.loc.clone().expect("location");
+    assert_eq!((loc.line, loc.col), (7, 14));
+    let e = load_texts(&[("t.yaml".into(), rule("evt.type = nosuch"))]).unwrap_err();
+    assert_eq!(e.error.message, "unknown event type nosuch");
+    let e = load_texts(&[("t.yaml".into(), rule("proc.nosuch = 1"))]).unwrap_err();
+    assert_eq!(
+        e.error.message,
+        "filter_check called with nonexistent field proc.nosuch"
+    );
+}
+
+#[test]
+fn all_matches_mode_fires_every_rule() {
+    let two = rule("evt.type=open and proc.name=cat")
+        + &rule("evt.type=open").replace("rule: r", "rule: r2");
+    let mut rs = rules(&two);
+    assert_eq!(alerts(&rs, "cat_write.scap"), 8);
+    rs.matching = peregrine_rules::Matching::All;
+    assert_eq!(alerts(&rs, "cat_write.scap"), 16);
+}

@@ -41,11 +41,15 @@ fn capture_writes_a_file_our_reader_and_sysdig_read() {
     assert!(stderr.contains("drops: 0 "), "{stderr}");
 
     let mut reader = peregrine_scap::CaptureReader::open(&out).unwrap_or_else(|e| panic!("{e}"));
-    let (mut n, mut execs) = (0u64, 0u64);
+    // sysdig 0.29 (libs of March 2022) knows event codes below 338 and skips newer ones.
+    let (mut n, mut n_2022, mut execs) = (0u64, 0u64, 0u64);
     let want_args = format!("{}\0", marker.display());
     while let Some(ce) = reader.next_event().unwrap_or_else(|e| panic!("{e}")) {
         n += 1;
         let ev = ce.event;
+        if ev.code() < 338 {
+            n_2022 += 1;
+        }
         if ev.type_name() == "execve" && ev.result() == Some(0) {
             let args = ev
                 .param_index("args")
@@ -72,8 +76,8 @@ fn capture_writes_a_file_our_reader_and_sysdig_read() {
         );
         assert_eq!(
             text.lines().count() as u64,
-            n,
-            "sysdig and our reader see the same events"
+            n_2022,
+            "sysdig prints every event whose code it knows"
         );
         let needle = format!("execve res=0 exe=cat args={}", marker.display());
         assert!(text.contains(&needle), "sysdig output lacks {needle}");

@@ -150,7 +150,9 @@ fn state_type(f: &StateField) -> FType {
         | ProcExeInoCtime | ProcExeInoMtime | ThreadVtid | UserUid | UserLoginuid | GroupGid
         | FdNum | FdIno | FdSport | FdCport | FdLport | FdRport | ProcApid(_) => FType::Int,
         ProcIsVpgidLeader | ProcIsExeUpperLayer | ProcIsExeFromMemfd | ProcIsExeWritable
-        | FdConnected | EvtIsOpenRead | EvtIsOpenWrite | EvtIsOpenExec => FType::Bool,
+        | FdConnected | EvtIsOpenRead | EvtIsOpenWrite | EvtIsOpenExec | ContainerPrivileged => {
+            FType::Bool
+        }
         FdSip | FdCip | FdLip | FdRip => FType::Ip,
         _ => FType::Str,
     }

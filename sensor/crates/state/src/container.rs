@@ -1,5 +1,41 @@
 //! Container id and runtime from cgroup paths.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What a container runtime says about one container. Filled by a client of
+/// the runtime (CRI, docker); fields it does not know stay empty/`None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContainerMeta {
+    pub name: String,
+    /// Image as the runtime names it (`docker.io/library/nginx:1.25`).
+    pub image: String,
+    pub image_repository: String,
+    pub image_tag: String,
+    pub image_id: String,
+    pub privileged: Option<bool>,
+    pub k8s_namespace: Option<String>,
+    pub k8s_pod_name: Option<String>,
+    pub k8s_pod_uid: Option<String>,
+}
+
+/// Where container metadata comes from. State asks by 12-char container id;
+/// an implementation must answer from its cache without blocking (the
+/// lookup is on the event path), fetching asynchronously if it must.
+pub trait ContainerMetadata: Send + Sync + std::fmt::Debug {
+    fn lookup(&self, id: &str) -> Option<Arc<ContainerMeta>>;
+}
+
+/// A fixed table, for tests and for metadata read from a file.
+#[derive(Debug, Default)]
+pub struct StaticContainers(pub HashMap<String, Arc<ContainerMeta>>);
+
+impl ContainerMetadata for StaticContainers {
+    fn lookup(&self, id: &str) -> Option<Arc<ContainerMeta>> {
+        self.0.get(id).cloned()
+    }
+}
+
 /// What a cgroup path says about the container of a process.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerInfo {

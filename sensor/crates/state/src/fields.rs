@@ -108,6 +108,16 @@ state_fields! {
     FdConnected = "fd.connected": "socket connected",
     FdIno = "fd.ino": "inode number",
     ContainerId = "container.id": "12-char container id, or host",
+    ContainerType = "container.type": "container runtime: docker, containerd, cri-o, podman (host processes: host)",
+    ContainerName = "container.name": "container name (from the runtime's metadata)",
+    ContainerImage = "container.image": "container image (from the runtime's metadata)",
+    ContainerImageRepository = "container.image.repository": "image without tag or digest",
+    ContainerImageTag = "container.image.tag": "image tag",
+    ContainerImageId = "container.image.id": "image id",
+    ContainerPrivileged = "container.privileged": "runtime-reported privileged flag",
+    K8sNsName = "k8s.ns.name": "pod namespace (from the runtime's metadata)",
+    K8sPodName = "k8s.pod.name": "pod name (from the runtime's metadata)",
+    K8sPodUid = "k8s.pod.uid": "pod uid (from the runtime's metadata)",
     EvtIsOpenRead = "evt.is_open_read": "an open for reading",
     EvtIsOpenWrite = "evt.is_open_write": "an open for writing",
     EvtIsOpenExec = "evt.is_open_exec": "an open that creates a file with an exec bit",
@@ -204,6 +214,16 @@ impl StateField {
             "fd.connected" => FdConnected,
             "fd.ino" => FdIno,
             "container.id" => ContainerId,
+            "container.type" => ContainerType,
+            "container.name" => ContainerName,
+            "container.image" => ContainerImage,
+            "container.image.repository" => ContainerImageRepository,
+            "container.image.tag" => ContainerImageTag,
+            "container.image.id" => ContainerImageId,
+            "container.privileged" => ContainerPrivileged,
+            "k8s.ns.name" => K8sNsName,
+            "k8s.pod.name" => K8sPodName,
+            "k8s.pod.uid" => K8sPodUid,
             "evt.is_open_read" => EvtIsOpenRead,
             "evt.is_open_write" => EvtIsOpenWrite,
             "evt.is_open_exec" => EvtIsOpenExec,
@@ -357,6 +377,39 @@ impl StateField {
                     }
                 })
                 .and_then(s),
+            ContainerType => th()
+                .map(|t| {
+                    if t.container_runtime.is_empty() {
+                        "host"
+                    } else {
+                        t.container_runtime
+                    }
+                })
+                .and_then(s),
+            ContainerName
+            | ContainerImage
+            | ContainerImageRepository
+            | ContainerImageTag
+            | ContainerImageId
+            | ContainerPrivileged
+            | K8sNsName
+            | K8sPodName
+            | K8sPodUid => {
+                let t = th()?;
+                let m = st.containers.as_ref()?.lookup(&t.container_id)?;
+                let owned = |v: &str| (!v.is_empty()).then(|| V::Str(Cow::Owned(v.to_string())));
+                match self {
+                    ContainerName => owned(&m.name),
+                    ContainerImage => owned(&m.image),
+                    ContainerImageRepository => owned(&m.image_repository),
+                    ContainerImageTag => owned(&m.image_tag),
+                    ContainerImageId => owned(&m.image_id),
+                    ContainerPrivileged => m.privileged.map(V::Bool),
+                    K8sNsName => m.k8s_namespace.as_deref().and_then(owned),
+                    K8sPodName => m.k8s_pod_name.as_deref().and_then(owned),
+                    _ => m.k8s_pod_uid.as_deref().and_then(owned),
+                }
+            }
             EvtIsOpenRead | EvtIsOpenWrite | EvtIsOpenExec => is_open(self, ev),
         }
     }

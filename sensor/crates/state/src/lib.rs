@@ -19,7 +19,9 @@ mod procfs;
 mod thread;
 mod users;
 
-pub use container::{container_from_cgroups, ContainerInfo};
+pub use container::{
+    container_from_cgroups, ContainerInfo, ContainerMeta, ContainerMetadata, StaticContainers,
+};
 pub use fd::{normalize, resolve, FdInfo, FdType, Role, Tuple};
 pub use fields::{FieldValue, StateField, STATE_FIELDS};
 pub use thread::ThreadInfo;
@@ -79,6 +81,8 @@ pub struct State {
     /// Live threads per process, so a process's fd table goes with its last thread.
     pub(crate) nthreads: HashMap<u64, u32>,
     pub users: Users,
+    /// Container metadata (names, images, pods); `None` until a runtime client is configured.
+    pub containers: Option<Arc<dyn ContainerMetadata>>,
     pub limits: Limits,
     pub(crate) stats: Stats,
     /// The event last processed: its thread and fd.

@@ -1,7 +1,6 @@
 //! Seeding the tables from a live `/proc`, under an optional host-root
 //! prefix (an init container sees the host's /proc at `$HOST_ROOT/proc`).
 
-use crate::container::container_from_cgroups;
 use crate::fd::{FdInfo, FdType};
 use crate::thread::{split_nul, ThreadInfo};
 use crate::{Limits, State, Users};
@@ -71,7 +70,7 @@ fn read_thread(proc_dir: &Path, pid: u64, tid: u64) -> Option<ThreadInfo> {
                 Some(format!("{ctl}={path}"))
             })
             .collect();
-        t.container_id = container_from_cgroups(&t.cgroups).id;
+        t.set_container();
     }
     if let Some(l) = read_lossy(&pdir.join("loginuid")) {
         t.loginuid = l.trim().parse().unwrap_or(u32::MAX);

@@ -48,6 +48,8 @@ pub struct ThreadInfo {
     pub last_ts: u64,
     /// 12-char container id, or "host".
     pub container_id: String,
+    /// Container runtime from the cgroup path (docker, containerd, cri-o, podman); empty on the host.
+    pub container_runtime: &'static str,
 }
 
 pub(crate) fn lossy(b: &[u8]) -> String {
@@ -108,8 +110,15 @@ impl ThreadInfo {
             cgroups,
             ..Default::default()
         };
-        t.container_id = crate::container::container_from_cgroups(&t.cgroups).id;
+        t.set_container();
         t
+    }
+
+    /// Container id and runtime from the cgroups.
+    pub(crate) fn set_container(&mut self) {
+        let c = crate::container::container_from_cgroups(&self.cgroups);
+        self.container_id = c.id;
+        self.container_runtime = c.runtime;
     }
 
     /// `proc.cmdline`: the name followed by each argument.

@@ -192,3 +192,69 @@ fn live_proc_seed_finds_this_process() {
     // Our stdout/stderr or at least one fd is known.
     assert!(st.fd(me, 0).is_some() || st.fd(me, 1).is_some() || st.fd(me, 2).is_some());
 }
+
+#[test]
+fn container_fields_come_from_cgroups_and_the_metadata_interface() {
+    use peregrine_state::{ContainerMeta, StaticContainers};
+    use std::sync::Arc;
+    let id = "3ad7b26ded6d8e7b23da7d48fe889434573036c27ae5a74837233de441c3601e";
+    let mut st = State::new(Limits::default());
+    let mut meta = StaticContainers::default();
+    meta.0.insert(
+        id[..12].to_string(),
+        Arc::new(ContainerMeta {
+            name: "web".into(),
+            image: "docker.io/library/nginx:1.25".into(),
+            image_repository: "docker.io/library/nginx".into(),
+            image_tag: "1.25".into(),
+            privileged: Some(false),
+            k8s_namespace: Some("prod".into()),
+            k8s_pod_name: Some("web-0".into()),
+            ..Default::default()
+        }),
+    );
+    st.containers = Some(Arc::new(meta));
+    let mut b = EventBuilder::new();
+    let cg = format!("cpu=/system.slice/docker-{id}.scope\0");
+    b.i64(0)
+        .str("nginx")
+        .raw(b"")
+        .i64(30)
+        .i64(30)
+        .i64(1)
+        .str("/")
+        .u64(1024);
+    b.u64(0)
+        .u64(0)
+        .u32(0)
+        .u32(0)
+        .u32(0)
+        .str("nginx")
+        .raw(cg.as_bytes())
+        .u32(0)
+        .u32(0)
+        .u32(0);
+    b.i64(1).i64(1).u64(0);
+    let ev = b
+        .finish(1, 30, raw::PPME_SYSCALL_CLONE_20_X as u16)
+        .unwrap();
+    feed(&mut st, &ev);
+    assert_eq!(field(&st, &ev, "container.id").as_deref(), Some(&id[..12]));
+    assert_eq!(field(&st, &ev, "container.type").as_deref(), Some("docker"));
+    assert_eq!(field(&st, &ev, "container.name").as_deref(), Some("web"));
+    assert_eq!(
+        field(&st, &ev, "container.image.repository").as_deref(),
+        Some("docker.io/library/nginx")
+    );
+    assert_eq!(
+        field(&st, &ev, "container.privileged").as_deref(),
+        Some("false")
+    );
+    assert_eq!(field(&st, &ev, "k8s.ns.name").as_deref(), Some("prod"));
+    // A host process has no metadata: the fields are missing, not empty.
+    feed(&mut st, &clone_ev(2, 40, 0, 40, 1, "sh", 0));
+    let h = clone_ev(3, 40, 0, 40, 1, "sh", 0);
+    assert_eq!(field(&st, &h, "container.id").as_deref(), Some("host"));
+    assert_eq!(field(&st, &h, "container.type").as_deref(), Some("host"));
+    assert_eq!(field(&st, &h, "container.name"), None);
+}

@@ -134,6 +134,19 @@ impl State {
                     }
                 }
             }
+            _ if c == code(raw::PPME_SYSCALL_CHROOT_X) => {
+                if ev.result() == Some(0) {
+                    if let Some(p) = str_param(ev, "path") {
+                        let cwd = self
+                            .threads
+                            .get(&tid)
+                            .map(|t| t.cwd.clone())
+                            .unwrap_or_default();
+                        let root = resolve(&cwd, &p);
+                        self.for_process(tid, |t| t.root = root.clone());
+                    }
+                }
+            }
             _ if c == code(raw::PPME_SYSCALL_FCHDIR_X) => {
                 let fd = int(ev, "fd");
                 self.use_fd(tid, fd);
@@ -353,7 +366,7 @@ impl State {
         }
         if let Some(b) = s("cgroups") {
             t.cgroups = split_nul(b);
-            t.container_id = crate::container::container_from_cgroups(&t.cgroups).id;
+            t.set_container();
         }
         if let Some(v) = u("uid").filter(|&v| v as u32 != u32::MAX) {
             t.uid = v as u32;

@@ -1,0 +1,142 @@
+//! Building the module against the installed kernel headers with kbuild. `make` is run with
+//! an argument vector (never a shell string) in a private copy of the sources, under a time
+//! limit; the result is checked like any prebuilt before it is inserted.
+
+use crate::detect::HostFacts;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone)]
+pub struct BuildConfig {
+    /// Module sources (kmod/module, or a DKMS tree); default: `<host>/usr/src/peregrine-*`.
+    pub source: Option<PathBuf>,
+    /// Where private build trees go (`<dir>/<release>/`).
+    pub work_dir: PathBuf,
+    pub timeout: Duration,
+    /// The `make` program.
+    pub make: PathBuf,
+}
+
+fn under(root: &Path, abs: &Path) -> PathBuf {
+    root.join(abs.strip_prefix("/").unwrap_or(abs))
+}
+
+/// `<host>/lib/modules/<release>/build`, following an absolute symlink inside the host root.
+pub fn headers_dir(f: &HostFacts) -> Option<PathBuf> {
+    let link = under(
+        &f.host_root,
+        Path::new(&format!("/lib/modules/{}/build", f.kernel_release)),
+    );
+    let dir = match std::fs::read_link(&link) {
+        Ok(target) if target.is_absolute() => under(&f.host_root, &target),
+        _ => link,
+    };
+    dir.join("Makefile").exists().then_some(dir)
+}
+
+fn default_source(f: &HostFacts) -> Option<PathBuf> {
+    let src = under(&f.host_root, Path::new("/usr/src"));
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(src)
+        .ok()?
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("peregrine-"))
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    dirs.pop()
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let ft = entry.file_type()?;
+        let dest = to.join(entry.file_name());
+        if ft.is_dir() {
+            copy_tree(&entry.path(), &dest)?;
+        } else if ft.is_file() {
+            std::fs::copy(entry.path(), dest)?;
+        }
+    }
+    Ok(())
+}
+
+/// Builds `peregrine.ko` for the running kernel; returns its path.
+pub fn build(f: &HostFacts, cfg: &BuildConfig, log: &mut Vec<String>) -> Result<PathBuf, String> {
+    let headers = headers_dir(f).ok_or_else(|| {
+        format!(
+            "no kernel headers at {}/lib/modules/{}/build: install linux-headers-{} (mount the host's /lib/modules and /usr/src)",
+            f.host_root.display(),
+            f.kernel_release,
+            f.kernel_release
+        )
+    })?;
+    let source = cfg
+        .source
+        .clone()
+        .or_else(|| default_source(f))
+        .ok_or("no module sources: install the peregrine module sources in /usr/src/peregrine-<version> or pass --module-source")?;
+    log.push(format!(
+        "headers {}, sources {}",
+        headers.display(),
+        source.display()
+    ));
+    let work = cfg.work_dir.join(&f.kernel_release);
+    let _ = std::fs::remove_dir_all(&work);
+    let module = work.join("module");
+    copy_tree(&source, &module)
+        .map_err(|e| format!("copy {} to {}: {e}", source.display(), module.display()))?;
+    let include = source.join("../include");
+    if !source.join("include").exists() && include.exists() {
+        copy_tree(&include, &work.join("include"))
+            .map_err(|e| format!("copy {}: {e}", include.display()))?;
+    }
+    let logfile = work.join("build.log");
+    let out = std::fs::File::create(&logfile).map_err(|e| format!("{}: {e}", logfile.display()))?;
+    let err = out.try_clone().map_err(|e| e.to_string())?;
+    let mut child = Command::new(&cfg.make)
+        .arg("-C")
+        .arg(&headers)
+        .arg(format!("M={}", module.display()))
+        .arg("modules")
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| {
+            format!(
+                "cannot run {}: {e}; install make and gcc",
+                cfg.make.display()
+            )
+        })?;
+    let start = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => break,
+            Ok(Some(status)) => {
+                return Err(format!(
+                    "kbuild failed ({status}); log: {}",
+                    logfile.display()
+                ));
+            }
+            Ok(None) if start.elapsed() > cfg.timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "kbuild took longer than {}s; log: {}",
+                    cfg.timeout.as_secs(),
+                    logfile.display()
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(100)),
+            Err(e) => return Err(format!("waiting for make: {e}")),
+        }
+    }
+    let ko = module.join("peregrine.ko");
+    if !ko.exists() {
+        return Err(format!("kbuild succeeded but {} is missing", ko.display()));
+    }
+    log.push(format!("built {}", ko.display()));
+    Ok(ko)
+}

@@ -62,7 +62,7 @@ enum Cmd {
     /// Print what the loader knows about this host.
     Detect,
     /// Choose and install a driver.
-    Auto(AutoArgs),
+    Auto(Box<AutoArgs>),
     /// Unload the module this loader inserted and remove its cache and decision file.
     Cleanup,
 }
@@ -73,6 +73,14 @@ struct AutoArgs {
     /// PEREGRINE_DRIVER_REPOS holds a list separated by `,`, `;` or blanks.
     #[arg(long = "repo")]
     repos: Vec<String>,
+    /// File with one repository URL per line (`#` comments), used when neither --repo nor
+    /// PEREGRINE_DRIVER_REPOS is set.
+    #[arg(
+        long,
+        env = "PEREGRINE_DRIVER_REPOS_FILE",
+        default_value = "/etc/peregrine/driver-repos"
+    )]
+    repos_file: PathBuf,
     /// Steps in order, comma-separated: loaded, prebuilt, build, modern-ebpf.
     #[arg(long, default_value = "loaded,prebuilt,build,modern-ebpf")]
     order: String,
@@ -173,6 +181,23 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                         .collect();
                 }
             }
+            if repos.is_empty() {
+                match std::fs::read_to_string(&a.repos_file) {
+                    Ok(text) => {
+                        repos = text
+                            .lines()
+                            .map(|l| l.split('#').next().unwrap_or("").trim())
+                            .filter(|l| !l.is_empty())
+                            .map(String::from)
+                            .collect()
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => {
+                        return Err(e)
+                            .with_context(|| format!("--repos-file {}", a.repos_file.display()))
+                    }
+                }
+            }
             let public_key = a
                 .public_key
                 .as_deref()
@@ -214,11 +239,10 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             let mut text = format!("driver: {}\nreason: {}", decision.driver, decision.reason);
             if cli.explain {
                 for at in &decision.attempts {
-                    text.push_str(&format!(
-                        "\n[{}] {:?}",
-                        if at.ok { "ok" } else { "no" },
-                        at.step
-                    ));
+                    let step = serde_json::to_value(at.step)?;
+                    let step = step.as_str().unwrap_or("?");
+                    let mark = if at.ok { "ok" } else { "no" };
+                    text.push_str(&format!("\n[{mark}] {step}"));
                     for d in &at.detail {
                         text.push_str(&format!("\n    {d}"));
                     }

@@ -225,8 +225,7 @@ pub fn build(c: &Collector, warnings: &mut Vec<Warning>) -> Result<RuleSet, Load
             ));
         }
     }
-    let mut fields = FieldTable::default();
-    let mut rules = Vec::new();
+    let mut exprs = Vec::new();
     for (i, ri) in c.rules.iter().enumerate() {
         let it = item("rule", &ri.name);
         let text = &rule_texts[i];
@@ -253,6 +252,13 @@ pub fn build(c: &Collector, warnings: &mut Vec<Warning>) -> Result<RuleSet, Load
                     Some(text.clone()),
                 )
             })?;
+        exprs.push(expr);
+    }
+    let shared = crate::compile::shared_subconditions(exprs.iter());
+    let mut fields = FieldTable::default();
+    let mut rules = Vec::new();
+    for ((ri, expr), text) in c.rules.iter().zip(exprs).zip(&rule_texts) {
+        let it = item("rule", &ri.name);
         let Some(resolve) = resolver(&ri.source) else {
             warnings.push(Warning {
                 code: WarningCode::UnknownSource,
@@ -262,11 +268,41 @@ pub fn build(c: &Collector, warnings: &mut Vec<Warning>) -> Result<RuleSet, Load
             });
             continue;
         };
-        if let Some(r) = compile_rule(ri, &expr, text, resolve, &mut fields, warnings)? {
-            rules.push(r);
+        if let Some(r) = compile_rule(ri, &expr, text, resolve, &mut fields, &shared, warnings)? {
+            rules.push((r, ri, resolve));
         }
     }
-    Ok(RuleSet::new(rules, fields))
+    // Outputs after every condition: condition fields get the low slots,
+    // the only ones the per-event cache holds.
+    fields.n_cond = fields.defs.len();
+    let mut compiled = Vec::with_capacity(rules.len());
+    for (mut r, ri, resolve) in rules {
+        let it = item("rule", &ri.name);
+        match OutputFormat::parse(&ri.output, &mut fields, resolve) {
+            Ok(o) => r.output = o,
+            Err(tok) if ri.skip_if_unknown_filter => {
+                warnings.push(Warning {
+                    code: WarningCode::UnknownFilter,
+                    item: it,
+                    message: format!("invalid formatting token {tok}"),
+                    loc: Some(ri.output_loc.clone()),
+                });
+                continue;
+            }
+            Err(tok) => {
+                return Err(lerr(
+                    ErrorCode::CompileOutput,
+                    it,
+                    &ri.output_loc,
+                    format!("invalid formatting token {tok}"),
+                    Some(ri.output.clone()),
+                ))
+            }
+        }
+        compiled.push(r);
+    }
+    let rules = compiled;
+    Ok(RuleSet::new(rules, fields, shared.len()))
 }
 
 fn compile_rule(
@@ -275,10 +311,17 @@ fn compile_rule(
     text: &str,
     resolve: Resolver,
     fields: &mut FieldTable,
+    shared: &HashMap<String, usize>,
     warnings: &mut Vec<Warning>,
 ) -> Result<Option<CompiledRule>, LoadError> {
     let it = item("rule", &ri.name);
-    let pred = match (Compiler { fields, resolve }).compile(expr) {
+    let pred = match (Compiler {
+        fields,
+        resolve,
+        shared,
+    })
+    .compile(expr)
+    {
         Ok(p) => p,
         Err(CompileError {
             message,
@@ -335,27 +378,6 @@ fn compile_rule(
             loc: Some(ri.cond_loc.clone()),
         });
     }
-    let output = match OutputFormat::parse(&ri.output, fields, resolve) {
-        Ok(o) => o,
-        Err(tok) if ri.skip_if_unknown_filter => {
-            warnings.push(Warning {
-                code: WarningCode::UnknownFilter,
-                item: it,
-                message: format!("invalid formatting token {tok}"),
-                loc: Some(ri.output_loc.clone()),
-            });
-            return Ok(None);
-        }
-        Err(tok) => {
-            return Err(lerr(
-                ErrorCode::CompileOutput,
-                it,
-                &ri.output_loc,
-                format!("invalid formatting token {tok}"),
-                Some(ri.output.clone()),
-            ))
-        }
-    };
     Ok(Some(CompiledRule {
         name: Arc::from(ri.name.as_str()),
         desc: ri.desc.clone(),
@@ -363,7 +385,7 @@ fn compile_rule(
         source: Arc::from(ri.source.as_str()),
         tags: ri.tags.iter().cloned().collect(),
         pred,
-        output,
+        output: OutputFormat::default(),
         types,
         enabled: ri.enabled,
         expr: expr.clone(),

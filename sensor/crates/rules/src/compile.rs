@@ -96,6 +96,9 @@ pub struct CCheck {
     pub test: Test,
     /// `!=`: true when present and not equal.
     pub negate: bool,
+    /// For `evt.type` checks: the event types they are true for (lets the
+    /// index specialise rules per type, see `specialize`).
+    pub types: Option<crate::evttypes::TypeSet>,
 }
 
 #[derive(Debug, Clone)]
@@ -104,6 +107,12 @@ pub enum Pred {
     Or(Vec<Pred>),
     Not(Box<Pred>),
     Check(Box<CCheck>),
+    /// A sub-condition several rules share (typically a macro such as
+    /// `open_read`): evaluated once per event, the result remembered in
+    /// slot `.0` of the event's memo.
+    Memo(usize, Box<Pred>),
+    /// Known for the event type the predicate was specialised for.
+    Const(bool),
 }
 
 /// A compile error with its byte offset in the condition.
@@ -127,6 +136,9 @@ fn err(pos: usize, message: String) -> CompileError {
 #[derive(Debug, Default, Clone)]
 pub struct FieldTable {
     pub defs: Vec<FieldDef>,
+    /// Slots below this are condition fields (cached per event); the rest
+    /// appear only in outputs and are extracted when an alert is rendered.
+    pub n_cond: usize,
     by_name: HashMap<String, usize>,
 }
 
@@ -146,6 +158,35 @@ pub type Resolver = fn(&str, Option<&str>) -> Option<FieldDef>;
 pub struct Compiler<'t> {
     pub fields: &'t mut FieldTable,
     pub resolve: Resolver,
+    /// Shared sub-conditions (by their text) and their memo slots.
+    pub shared: &'t HashMap<String, usize>,
+}
+
+/// Composite sub-conditions that occur more than once across `exprs`,
+/// numbered: the compiler turns them into [`Pred::Memo`] nodes.
+pub fn shared_subconditions<'e>(exprs: impl Iterator<Item = &'e Expr>) -> HashMap<String, usize> {
+    fn walk(e: &Expr, seen: &mut HashMap<String, usize>) {
+        if let Expr::And(v) | Expr::Or(v) = e {
+            *seen.entry(e.to_string()).or_default() += 1;
+            v.iter().for_each(|x| walk(x, seen));
+        }
+        if let Expr::Not(x) = e {
+            walk(x, seen);
+        }
+    }
+    let mut seen = HashMap::new();
+    exprs.for_each(|e| walk(e, &mut seen));
+    let mut shared: Vec<String> = seen
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(k, _)| k)
+        .collect();
+    shared.sort();
+    shared
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| (k, i))
+        .collect()
 }
 
 /// Which ancestor value `proc.a*` compares.
@@ -307,7 +348,13 @@ impl Compiler<'_> {
             Rhs::List(items) => literal_test(c.op, ty, items, pos)?,
             Rhs::Value(v) => literal_test(c.op, ty, std::slice::from_ref(v), pos)?,
         };
-        Ok(CCheck { lhs, test, negate })
+        let types = crate::evttypes::check_set(c);
+        Ok(CCheck {
+            lhs,
+            test,
+            negate,
+            types,
+        })
     }
 }
 

@@ -10,25 +10,41 @@ use std::borrow::Cow;
 /// Per-event values; `None` = not extracted yet, `Some(None)` = missing.
 pub struct Cache<'x> {
     slots: Vec<Option<Option<Val<'x>>>>,
+    /// Shared sub-condition results: 0 unknown, 1 false, 2 true.
+    memo: Vec<u8>,
+}
+
+/// The allocations of a [`Cache`], kept between events.
+#[derive(Default)]
+pub struct Scratch {
+    slots: Vec<Option<Option<Val<'static>>>>,
+    memo: Vec<u8>,
 }
 
 impl<'x> Cache<'x> {
     pub fn new(n: usize) -> Self {
         Cache {
             slots: (0..n).map(|_| None).collect(),
+            memo: Vec::new(),
         }
     }
     /// A cache in a recycled allocation (see [`Cache::recycle`]).
-    pub fn reuse(buf: Vec<Option<Option<Val<'static>>>>, n: usize) -> Self {
-        // `buf` is empty: collecting it is free and keeps the allocation.
-        let mut slots: Vec<Option<Option<Val<'x>>>> = buf.into_iter().map(|_| None).collect();
+    pub fn reuse(buf: Scratch, n: usize, n_memo: usize) -> Self {
+        // `buf.slots` is empty: collecting it is free and keeps the allocation.
+        let mut slots: Vec<Option<Option<Val<'x>>>> = buf.slots.into_iter().map(|_| None).collect();
         slots.resize_with(n, || None);
-        Cache { slots }
+        let mut memo = buf.memo;
+        memo.resize(n_memo, 0);
+        Cache { slots, memo }
     }
-    /// The allocation back, emptied, for the next event.
-    pub fn recycle(mut self) -> Vec<Option<Option<Val<'static>>>> {
+    /// The allocations back, emptied, for the next event.
+    pub fn recycle(mut self) -> Scratch {
         self.slots.clear();
-        self.slots.into_iter().map(|_| None).collect()
+        self.memo.clear();
+        Scratch {
+            slots: self.slots.into_iter().map(|_| None).collect(),
+            memo: self.memo,
+        }
     }
     pub fn get(&mut self, i: usize, defs: &[FieldDef], c: &Ctx<'x>) -> Option<&Val<'x>> {
         let slot = self.slots.get_mut(i)?;
@@ -52,6 +68,18 @@ impl<'x> Eval<'_, 'x> {
             Pred::Or(v) => v.iter().any(|x| self.pred(x)),
             Pred::Not(x) => !self.pred(x),
             Pred::Check(c) => self.check(c),
+            Pred::Const(b) => *b,
+            Pred::Memo(id, p) => match self.cache.memo.get(*id).copied() {
+                Some(1) => false,
+                Some(2) => true,
+                _ => {
+                    let r = self.pred(p);
+                    if let Some(m) = self.cache.memo.get_mut(*id) {
+                        *m = 1 + r as u8;
+                    }
+                    r
+                }
+            },
         }
     }
 

@@ -12,6 +12,8 @@ pub struct Universe {
     pub index: HashMap<&'static str, u16, crate::compile::FxBuild>,
     /// Type id of each event code (codes 0/1 are generic: named per event).
     pub by_code: Vec<Option<u16>>,
+    /// Type id of each PPM_SC syscall code (how generic events are named).
+    pub by_sc: Vec<Option<u16>>,
 }
 
 pub fn universe() -> &'static Universe {
@@ -38,10 +40,16 @@ pub fn universe() -> &'static Universe {
                 event_info(c).and_then(|i| index.get(i.name).copied())
             })
             .collect();
+        let max_sc = PPM_SC.iter().map(|e| e.0 as usize + 1).max().unwrap_or(0);
+        let mut by_sc = vec![None; max_sc];
+        for (code, name, _) in PPM_SC {
+            by_sc[*code as usize] = index.get(name).copied();
+        }
         Universe {
             names,
             index,
             by_code,
+            by_sc,
         }
     })
 }
@@ -103,7 +111,9 @@ impl TypeSet {
     }
 }
 
-fn check_set(c: &Check) -> Option<TypeSet> {
+/// The types for which an `evt.type` check (`=`, `!=`, `in`) is true;
+/// `None` for any other check.
+pub fn check_set(c: &Check) -> Option<TypeSet> {
     if !matches!(&c.lhs, Operand::Field { name, arg: None, .. } if name == "evt.type") {
         return None;
     }

@@ -29,6 +29,7 @@ pub mod parser;
 mod reader;
 mod reader_rule;
 mod ruleset;
+mod specialize;
 pub mod yaml;
 
 pub use collect::Priority;
@@ -129,7 +130,7 @@ pub fn load_texts(files: &[(String, String)]) -> Result<(RuleSet, Vec<Warning>),
         }
     }
     let set =
-        set.unwrap_or_else(|| ruleset::RuleSet::new(Vec::new(), compile::FieldTable::default()));
+        set.unwrap_or_else(|| ruleset::RuleSet::new(Vec::new(), compile::FieldTable::default(), 0));
     Ok((set, warnings))
 }
 

@@ -17,7 +17,7 @@ enum Tok {
 
 /// A compiled output format; fields share the rule set's slots, so values
 /// the condition already extracted are not extracted again.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct OutputFormat {
     toks: Vec<Tok>,
 }
@@ -112,7 +112,13 @@ impl OutputFormat {
             match t {
                 Tok::Lit(l) => s.push_str(l),
                 Tok::Field { key, slot } => {
-                    let v = cache.get(*slot, &ft.defs, ctx);
+                    let owned;
+                    let v = if *slot < ft.n_cond {
+                        cache.get(*slot, &ft.defs, ctx)
+                    } else {
+                        owned = ft.defs.get(*slot).and_then(|d| d.ex.extract(ctx));
+                        owned.as_ref()
+                    };
                     match v {
                         Some(v) => v.write_to(&mut s),
                         None => s.push_str("<NA>"),

@@ -8,6 +8,7 @@ use crate::eval::{Cache, Eval};
 use crate::evttypes::{universe, TypeSet};
 use crate::fields::Ctx;
 use crate::output::{Alert, OutputFormat};
+use crate::specialize::specialize;
 use peregrine_event::render::type_name;
 use peregrine_event::EventRef;
 use peregrine_state::State;
@@ -16,8 +17,7 @@ use std::sync::Arc;
 
 thread_local! {
     /// The field cache's allocation, kept between events of one thread.
-    static SCRATCH: std::cell::Cell<Vec<Option<Option<crate::fields::Val<'static>>>>> =
-        const { std::cell::Cell::new(Vec::new()) };
+    static SCRATCH: std::cell::Cell<crate::eval::Scratch> = std::cell::Cell::new(Default::default());
 }
 
 #[derive(Debug, Clone)]
@@ -36,6 +36,16 @@ pub struct CompiledRule {
     /// Definition index (evaluation order).
     pub index: usize,
 }
+
+#[derive(Debug, Clone)]
+struct Candidate {
+    rule: u32,
+    pred: Arc<Pred>,
+}
+
+/// Rules matching more event types than this share one unspecialised
+/// predicate (they rarely test evt.type, and copies would cost memory).
+const SPECIALIZE_MAX_TYPES: usize = 64;
 
 /// `rule_matching` in falco.yaml.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -83,14 +93,17 @@ pub struct Interest {
 pub struct RuleSet {
     rules: Vec<CompiledRule>,
     fields: FieldTable,
-    /// Per type id: indexes of enabled syscall rules, in evaluation order.
-    by_type: Vec<Vec<u32>>,
+    /// Per type id: the enabled syscall rules, in evaluation order, each
+    /// with its predicate specialised for that type.
+    by_type: Vec<Vec<Candidate>>,
     active: Vec<bool>,
+    /// Number of shared sub-conditions (memo slots per event).
+    n_memo: usize,
     pub matching: Matching,
 }
 
 impl RuleSet {
-    pub(crate) fn new(mut rules: Vec<CompiledRule>, fields: FieldTable) -> Self {
+    pub(crate) fn new(mut rules: Vec<CompiledRule>, fields: FieldTable, n_memo: usize) -> Self {
         rules.sort_by_key(|r| r.index);
         let active = rules.iter().map(|r| r.enabled).collect();
         let mut rs = RuleSet {
@@ -98,6 +111,7 @@ impl RuleSet {
             fields,
             by_type: Vec::new(),
             active,
+            n_memo,
             matching: Matching::First,
         };
         rs.reindex();
@@ -106,15 +120,29 @@ impl RuleSet {
 
     fn reindex(&mut self) {
         let n = universe().names.len();
-        let mut by_type = vec![Vec::new(); n];
+        let mut by_type: Vec<Vec<Candidate>> = vec![Vec::new(); n];
         for (i, r) in self.rules.iter().enumerate() {
             if !self.active[i] || &*r.source != "syscall" {
                 continue;
             }
+            let generic = Arc::new(r.pred.clone());
+            let specialise = r.types.len() <= SPECIALIZE_MAX_TYPES;
             for id in 0..n as u16 {
-                if r.types.contains(id) {
-                    by_type[id as usize].push(i as u32);
+                if !r.types.contains(id) {
+                    continue;
                 }
+                let pred = if specialise {
+                    match specialize(&r.pred, id) {
+                        Pred::Const(false) => continue,
+                        p => Arc::new(p),
+                    }
+                } else {
+                    generic.clone()
+                };
+                by_type[id as usize].push(Candidate {
+                    rule: i as u32,
+                    pred,
+                });
             }
         }
         self.by_type = by_type;
@@ -175,7 +203,14 @@ impl RuleSet {
         let u = universe();
         match u.by_code.get(ev.code() as usize) {
             Some(Some(id)) => Some(*id),
-            _ => u.index.get(type_name(ev)).copied(),
+            _ => {
+                // Generic events: by PPM_SC id first, as `type_name` does.
+                let sc = ev.param(0).and_then(|p| p.as_u64());
+                match sc.and_then(|c| u.by_sc.get(c as usize)) {
+                    Some(Some(id)) if ev.code() <= 1 => Some(*id),
+                    _ => u.index.get(type_name(ev)).copied(),
+                }
+            }
         }
     }
 
@@ -207,15 +242,16 @@ impl RuleSet {
             num,
             cpu,
         };
-        let mut cache = Cache::new(self.fields.defs.len());
-        for &ri in cands {
-            let r = &self.rules[ri as usize];
+        let buf = SCRATCH.with(|s| s.take());
+        let mut cache = Cache::reuse(buf, self.fields.n_cond, self.n_memo);
+        for cand in cands {
+            let r = &self.rules[cand.rule as usize];
             let hit = Eval {
                 defs: &self.fields.defs,
                 ctx: &ctx,
                 cache: &mut cache,
             }
-            .pred(&r.pred);
+            .pred(&cand.pred);
             if !hit {
                 continue;
             }

@@ -151,3 +151,23 @@ fn all_matches_mode_fires_every_rule() {
     rs.matching = peregrine_rules::Matching::All;
     assert_eq!(alerts(&rs, "cat_write.scap"), 16);
 }
+
+/// Predicates are specialised per event type and shared sub-conditions are
+/// memoised per event: neither may change what matches.
+#[test]
+fn type_specialisation_and_memo_keep_meaning() {
+    assert_eq!(
+        count("(evt.type=open or evt.type=close) and not evt.type=close and proc.name=cat"),
+        8
+    );
+    let closes = count("evt.type=close");
+    assert!(closes > 0);
+    assert_eq!(
+        count("evt.type in (open, close) and (evt.type != open or fd.name=/dev/null)"),
+        closes + 1
+    );
+    let shared = "- macro: m\n  condition: (evt.type=open and proc.name=cat)\n".to_string()
+        + &rule("m and fd.name=/dev/null")
+        + &rule("m").replace("rule: r", "rule: r2");
+    assert_eq!(alerts(&rules(&shared), "cat_write.scap"), 8);
+}

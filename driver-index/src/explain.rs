@@ -28,6 +28,15 @@ fn distance(want: &[u64], have: &[u64]) -> (usize, u64) {
     (usize::MAX - common, gap)
 }
 
+/// The flavour words of a release: `6.12.115+deb12-cloud-amd64` → `cloud-amd64`.
+fn flavour(release: &str) -> String {
+    release
+        .split('-')
+        .filter(|w| w.starts_with(|c: char| c.is_ascii_alphabetic()))
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 pub fn explain<'a>(index: &'a Index, release: &str, arch: Option<&str>) -> Explanation<'a> {
     let arch_ok = |a: &Artifact| arch.is_none_or(|want| a.arch == want);
     let exact: Vec<&Artifact> = index
@@ -36,13 +45,21 @@ pub fn explain<'a>(index: &'a Index, release: &str, arch: Option<&str>) -> Expla
         .filter(|a| a.kernel_release == release && arch_ok(a))
         .collect();
     let want = numbers(release);
+    let want_flavour = flavour(release);
     let mut others: Vec<&str> = index
         .artifacts
         .iter()
         .filter(|a| a.kernel_release != release && arch_ok(a))
         .map(|a| a.kernel_release.as_str())
         .collect();
-    others.sort_by_key(|r| (distance(&want, &numbers(r)), r.to_string()));
+    // Same flavour first (a cloud kernel wants a cloud module), then numerically nearest.
+    others.sort_by_key(|r| {
+        (
+            flavour(r) != want_flavour,
+            distance(&want, &numbers(r)),
+            r.to_string(),
+        )
+    });
     others.dedup();
     Explanation {
         exact,
@@ -87,6 +104,13 @@ mod tests {
         assert!(e.exact.is_empty());
         assert_eq!(e.nearest[0], "6.1.0-9-amd64");
         assert_eq!(e.nearest[1], "6.1.0-12-amd64");
+        index.artifacts.push(a("6.1.0-10-cloud-amd64"));
+        let e = explain(&index, "6.1.0-10-amd64", None);
+        assert_eq!(e.nearest[0], "6.1.0-9-amd64");
+        assert_eq!(
+            e.nearest.last().map(String::as_str),
+            Some("6.1.0-10-cloud-amd64")
+        );
         let e = explain(&index, "6.1.0-9-amd64", None);
         assert_eq!(e.exact.len(), 1);
         assert!(explain(&index, "6.1.0-9-amd64", Some("aarch64"))

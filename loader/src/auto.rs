@@ -279,8 +279,9 @@ fn prebuilt(
     install(f, ins, &found.path, previous, log)?;
     Ok((
         format!(
-            "prebuilt module from {} inserted (vermagic and API checked)",
-            found.repo
+            "prebuilt module from {} {} (vermagic and API checked)",
+            found.repo,
+            ins.done()
         ),
         Some(ModuleChoice {
             path: Some(found.path),
@@ -304,7 +305,7 @@ fn built(
     let info = check_module(&image, &path.display().to_string(), f)?;
     install(f, ins, &path, previous, log)?;
     Ok((
-        "module built against the installed headers and inserted".into(),
+        format!("module built against the installed headers {}", ins.done()),
         Some(ModuleChoice {
             path: Some(path),
             source: "kbuild".into(),

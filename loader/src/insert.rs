@@ -8,6 +8,10 @@ pub trait Inserter {
     fn insert(&mut self, path: &Path) -> Result<(), String>;
     /// Removes the loaded module `name`.
     fn remove(&mut self, name: &str) -> Result<(), String>;
+    /// How a successful insert is reported.
+    fn done(&self) -> &'static str {
+        "inserted"
+    }
 }
 
 /// The real kernel: `finit_module(2)` and `delete_module(2)`.
@@ -71,5 +75,8 @@ impl Inserter for DryRun {
     fn remove(&mut self, name: &str) -> Result<(), String> {
         self.removed.push(name.to_string());
         Ok(())
+    }
+    fn done(&self) -> &'static str {
+        "would be inserted (dry run)"
     }
 }

@@ -2,8 +2,8 @@
 //! `replay -r` uses.
 //!
 //! Exit codes of `rules validate`: 0 every file loaded (warnings may have
-//! been printed), 1 a file failed to load (the error says where and why),
-//! 2 bad usage.
+//! been printed), 4 a file failed to load (the error says file:line:column,
+//! the item and Falco's error code), 2 bad usage.
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
@@ -58,7 +58,7 @@ pub fn run(a: RulesArgs) -> Result<u8> {
                 eprintln!("warning: {w}");
             }
             eprintln!("error: {}", f.error);
-            Ok(crate::exit::INPUT)
+            Ok(crate::exit::RULES)
         }
     }
 }

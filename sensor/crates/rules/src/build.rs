@@ -278,7 +278,19 @@ pub fn build(c: &Collector, warnings: &mut Vec<Warning>) -> Result<RuleSet, Load
     let mut compiled = Vec::with_capacity(rules.len());
     for (mut r, ri, resolve) in rules {
         let it = item("rule", &ri.name);
-        match OutputFormat::parse(&ri.output, &mut fields, resolve) {
+        // `%container.info` is deprecated: Falco drops it from the text.
+        let output = if ri.output.contains("%container.info") {
+            warnings.push(Warning {
+                code: WarningCode::DeprecatedItem,
+                item: it.clone(),
+                message: "%container.info is deprecated and removed from the output".into(),
+                loc: Some(ri.output_loc.clone()),
+            });
+            ri.output.replace("%container.info", "").trim().to_string()
+        } else {
+            ri.output.clone()
+        };
+        match OutputFormat::parse(&output, &mut fields, resolve) {
             Ok(o) => r.output = o,
             Err(tok) if ri.skip_if_unknown_filter => {
                 warnings.push(Warning {

@@ -5,10 +5,27 @@
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let (rules, warnings) = peregrine_rules::RuleSet::load(&["/etc/peregrine/rules.yaml"])?;
+//! use peregrine_rules::RuleSet;
+//! let (mut rules, warnings) = RuleSet::load(&["/etc/peregrine/rules.yaml"])?;
 //! for w in &warnings { eprintln!("warning: {w}"); }
-//! # let _ = rules; Ok(()) }
+//! rules.append_output("syscall", peregrine_rules::SUGGESTED_OUTPUT)?; // Falco's default
+//! let kernel_needs = rules.syscall_interest(); // event types for the driver
+//! # let _ = kernel_needs; Ok(()) }
 //! ```
+//!
+//! Per event, after `state.process(&ev)`: `rules.evaluate(&ev, &state, num,
+//! cpu)` gives the alerts (`Alert::to_text` / `Alert::to_json`). A
+//! [`SharedRuleSet`] (`arc_swap::ArcSwap`) swaps a reloaded set atomically.
+//!
+//! Semantics follow Falco (reference: rules.md): files load in order into
+//! one collector and everything is recompiled after each file; a check on
+//! a missing field is false (also `!=`); `glob` is fnmatch without flags;
+//! `regex` is anchored; first matching rule wins unless
+//! [`Matching::All`]. Known differences: `evt.time` prints UTC (captures
+//! carry no zone); fields this sensor cannot extract yet (container
+//! runtime metadata, k8s, DNS names, `fd.name_changed`, ...) are accepted
+//! and always missing; k8s_audit rules load and validate but have no event
+//! source; the `getopt` transformer is accepted and never matches.
 
 // Load errors are cold and carry everything a user needs (item, place,
 // snippet); boxing them would only add noise to every reader function.
@@ -36,7 +53,7 @@ pub use collect::Priority;
 pub use error::{ErrorCode, Item, LoadError, LoadFailure, Loc, Warning, WarningCode};
 pub use output::{Alert, JsonOptions, OutValue};
 pub use reader::ENGINE_VERSION;
-pub use ruleset::{CompiledRule, Interest, Matching, RuleSet, Selection};
+pub use ruleset::{CompiledRule, Interest, Matching, RuleSet, Selection, SUGGESTED_OUTPUT};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

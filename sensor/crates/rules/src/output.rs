@@ -99,6 +99,11 @@ impl OutputFormat {
         Ok(OutputFormat { toks })
     }
 
+    /// Appends another format's tokens (falco.yaml `append_output`).
+    pub fn append(&mut self, other: OutputFormat) {
+        self.toks.extend(other.toks);
+    }
+
     /// Renders the message and collects `output_fields`.
     pub fn render<'x>(
         &self,

@@ -47,6 +47,13 @@ struct Candidate {
 /// predicate (they rarely test evt.type, and copies would cost memory).
 const SPECIALIZE_MAX_TYPES: usize = 64;
 
+/// What Falco 0.44 appends to every syscall rule's output by default
+/// (`append_output: [{suggested_output: true}]` with the container plugin's
+/// suggested fields, rules.md §3.8).
+pub const SUGGESTED_OUTPUT: &str = " container_id=%container.id container_name=%container.name \
+container_image_repository=%container.image.repository container_image_tag=%container.image.tag \
+k8s_pod_name=%k8s.pod.name k8s_ns_name=%k8s.ns.name";
+
 /// `rule_matching` in falco.yaml.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Matching {
@@ -168,6 +175,20 @@ impl RuleSet {
             self.active[i] = on;
         }
         self.reindex();
+    }
+
+    /// Appends `suffix` (a format: text and `%field`s) to the output of
+    /// every rule of `source`: falco.yaml's `append_output`. Falco's default
+    /// is [`SUGGESTED_OUTPUT`] for syscall rules.
+    pub fn append_output(&mut self, source: &str, suffix: &str) -> Result<(), String> {
+        let resolve =
+            crate::build::resolver(source).ok_or_else(|| format!("unknown source {source}"))?;
+        for r in self.rules.iter_mut().filter(|r| &*r.source == source) {
+            let f = OutputFormat::parse(suffix, &mut self.fields, resolve)
+                .map_err(|tok| format!("invalid formatting token {tok}"))?;
+            r.output.append(f);
+        }
+        Ok(())
     }
 
     pub fn rules(&self) -> &[CompiledRule] {

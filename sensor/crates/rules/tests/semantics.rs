@@ -171,3 +171,28 @@ fn type_specialisation_and_memo_keep_meaning() {
         + &rule("m").replace("rule: r", "rule: r2");
     assert_eq!(alerts(&rules(&shared), "cat_write.scap"), 8);
 }
+
+#[test]
+fn append_output_and_container_info() {
+    let mut rs = rules(&rule("evt.type=open and fd.name=/dev/null"));
+    rs.append_output("syscall", peregrine_rules::SUGGESTED_OUTPUT)
+        .unwrap();
+    let mut r = CaptureReader::open(&trace("cat_write.scap")).expect("trace");
+    let mut st = State::from_capture(r.metadata(), Limits::default());
+    let mut msgs = Vec::new();
+    while let Some(ce) = r.next_event().expect("decode") {
+        st.process(&ce.event);
+        msgs.extend(
+            rs.evaluate(&ce.event, &st, ce.num, ce.cpu)
+                .into_iter()
+                .map(|a| a.message),
+        );
+    }
+    assert_eq!(msgs, ["cat /dev/null container_id=host container_name=<NA> container_image_repository=<NA> container_image_tag=<NA> k8s_pod_name=<NA> k8s_ns_name=<NA>"]);
+    let text = rule("evt.type=open").replace("%proc.name %fd.name", "%proc.name %container.info");
+    let (rs, w) = load_texts(&[("t.yaml".into(), text)]).unwrap();
+    assert!(w
+        .iter()
+        .any(|w| w.code == peregrine_rules::WarningCode::DeprecatedItem));
+    assert_eq!(rs.rules().len(), 1);
+}

@@ -15,6 +15,7 @@
 #include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/uaccess.h>
+#include <linux/kernfs.h>
 #include "prg.h"
 
 /* An area of the current task's memory as NUL-separated strings. */
@@ -53,6 +54,53 @@ static void prg_put_exe_args(struct prg_evt *e, struct mm_struct *mm)
 	prg_set_len(e, n - exe);
 }
 
+/* Components of a cgroup path kept, from the leaf up (as the eBPF probe). */
+#define PRG_MAX_CGROUP_DEPTH 6
+
+/*
+ * The path of a cgroup's kernfs node without kernfs_path(): that takes
+ * kernfs_rename_lock, a sleeping lock on PREEMPT_RT, and we run with
+ * preemption disabled.  cgroup nodes never change parent, so the parent
+ * chain is stable while the leaf is pinned (RCU); names are read with
+ * nofault loads because a concurrent rename may free one.  At most the
+ * last PRG_MAX_CGROUP_DEPTH components, each "/name"; the root is "/".
+ * Returns the length written (no NUL), 0 when it does not fit.
+ */
+static u32 prg_cgroup_path(struct kernfs_node *kn, char *dst, u32 room)
+{
+	const char *names[PRG_MAX_CGROUP_DEPTH];
+	struct kernfs_node *parent;
+	int depth = 0, i, j;
+	u32 n = 0;
+	char c;
+
+	while (kn && depth < PRG_MAX_CGROUP_DEPTH) {
+		parent = READ_ONCE(kn->parent);
+		if (!parent)
+			break;
+		names[depth++] = READ_ONCE(kn->name);
+		kn = parent;
+	}
+	for (i = depth - 1; i >= 0; i--) {
+		if (n + 1 >= room)
+			return 0;
+		dst[n++] = '/';
+		for (j = 0; j < NAME_MAX; j++) {
+			if (get_kernel_nofault(c, names[i] + j) || !c)
+				break;
+			if (n + 1 >= room)
+				return 0;
+			dst[n++] = c;
+		}
+	}
+	if (n == 0) {
+		if (room < 2)
+			return 0;
+		dst[n++] = '/';
+	}
+	return n;
+}
+
 static void prg_put_cgroups(struct prg_evt *e, struct task_struct *t)
 {
 	static const struct { int id; const char *name; } subsys[] = {
@@ -74,20 +122,27 @@ static void prg_put_cgroups(struct prg_evt *e, struct task_struct *t)
 	};
 	u32 i, n = 0, room = prg_evt_room(e), l;
 	u8 *dst = prg_evt_dst(e);
-	int p;
+	u32 p;
 
 	rcu_read_lock();
 	for (i = 0; i < ARRAY_SIZE(subsys); i++) {
 		struct cgroup_subsys_state *css = task_css(t, subsys[i].id);
 
 		l = strlen(subsys[i].name);
-		if (!css || n + l + 2 > room)
+		if (!css)
 			continue;
+		if (n + l + 2 > room) {
+			e->overflow = true;
+			break;
+		}
 		memcpy(dst + n, subsys[i].name, l);
-		p = cgroup_path(css->cgroup, dst + n + l, room - n - l);
-		if (p < 0 || n + l + p + 1 > room)
-			continue;
-		n += l + strnlen(dst + n + l, room - n - l) + 1;
+		p = prg_cgroup_path(css->cgroup->kn, dst + n + l, room - n - l - 1);
+		if (!p) {
+			e->overflow = true;
+			break;
+		}
+		dst[n + l + p] = 0;
+		n += l + p + 1;
 	}
 	rcu_read_unlock();
 	prg_set_len(e, n);

@@ -171,7 +171,7 @@ pub fn auto(
     let mut chosen: Option<(String, Option<ModuleChoice>)> = None;
     let blocker = kmod_blocker(f);
     // Why no kernel module: what the modern eBPF choice reports.
-    let mut kmod_reason = blocker.clone();
+    let mut kmod_reasons: Vec<String> = blocker.iter().cloned().collect();
     for &step in &cfg.order {
         let mut detail = Vec::new();
         let result: Result<(String, Option<ModuleChoice>), String> = match step {
@@ -196,7 +196,11 @@ pub fn auto(
             Step::Prebuilt => prebuilt(f, cfg, ins, previous, &mut detail),
             Step::Build => built(f, cfg, ins, previous, &mut detail),
             Step::ModernEbpf => (cfg.ebpf_check)().map(|()| {
-                let why = kmod_reason.clone().unwrap_or_else(|| "first in the configured order".into());
+                let why = if kmod_reasons.is_empty() {
+                    "first in the configured order".to_string()
+                } else {
+                    kmod_reasons.join("; ")
+                };
                 (format!("modern eBPF probe: {why}"), None)
             }),
         };
@@ -217,8 +221,8 @@ pub fn auto(
                 break;
             }
             Err(why) => {
-                if matches!(step, Step::Prebuilt | Step::Build) {
-                    kmod_reason = Some(why.clone());
+                if matches!(step, Step::Prebuilt | Step::Build) && !kmod_reasons.contains(&why) {
+                    kmod_reasons.push(why.clone());
                 }
                 detail.insert(0, why);
                 attempts.push(Attempt {

@@ -65,10 +65,10 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
 /// Builds `peregrine.ko` for the running kernel; returns its path.
 pub fn build(f: &HostFacts, cfg: &BuildConfig, log: &mut Vec<String>) -> Result<PathBuf, String> {
     let headers = headers_dir(f).ok_or_else(|| {
+        let link = under(&f.host_root, Path::new(&format!("/lib/modules/{}/build", f.kernel_release)));
         format!(
-            "no kernel headers at {}/lib/modules/{}/build: install linux-headers-{} (mount the host's /lib/modules and /usr/src)",
-            f.host_root.display(),
-            f.kernel_release,
+            "no kernel headers at {}: install linux-headers-{} (in a container, mount the host's /lib/modules and /usr/src)",
+            link.display(),
             f.kernel_release
         )
     })?;

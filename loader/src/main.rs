@@ -233,7 +233,13 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 }),
             };
             let previous = peregrine_loader::previous_module(&cli.decision_file);
-            let decision = auto::auto(&facts, &cfg, ins, previous.as_deref());
+            let inserted_before = peregrine_loader::previous_inserted(&cli.decision_file);
+            let mut decision = auto::auto(&facts, &cfg, ins, previous.as_deref());
+            // A module kept because it is loaded is still ours to clean up if an earlier run
+            // of this loader inserted it.
+            if let Some(m) = decision.module.as_mut() {
+                m.inserted |= m.path.is_none() && inserted_before;
+            }
             peregrine_loader::write_decision(&cli.decision_file, &decision)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", cli.decision_file.display()))?;
             let mut text = format!("driver: {}\nreason: {}", decision.driver, decision.reason);

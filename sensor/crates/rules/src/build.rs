@@ -334,7 +334,7 @@ fn compile_rule(
     })
     .compile(expr)
     {
-        Ok(p) => p,
+        Ok(p) => crate::fuse::fuse(p),
         Err(CompileError {
             message,
             unknown: true,

@@ -88,6 +88,8 @@ pub enum Test {
     Modified(Modifier, Vec<Test>),
     /// `val(...)` / transformer on the right.
     Other(Op, Lhs),
+    /// Fused `startswith`/`contains` alternatives (see `fuse`).
+    AnyOf(Box<crate::fuse::LiteralSet>),
 }
 
 #[derive(Debug, Clone)]

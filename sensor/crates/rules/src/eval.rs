@@ -302,6 +302,7 @@ fn str_test(t: &Test, s: &str) -> bool {
         Test::Glob(p, true) => fnmatch(p, s.to_ascii_lowercase().as_bytes()),
         Test::Regex(r) => r.is_match(s),
         Test::PMatch(ps) => ps.iter().any(|p| p.matches(s)),
+        Test::AnyOf(set) => set.is_match(s),
         Test::IntCmp(op, n) => s.parse::<i128>().is_ok_and(|x| ord(*op, x.cmp(n))),
         Test::IntIn(set) => s.parse::<i128>().is_ok_and(|x| set.contains(&x)),
         Test::BoolEq(b) => s == if *b { "true" } else { "false" },

@@ -39,6 +39,7 @@ mod error;
 mod eval;
 pub mod evttypes;
 pub mod fields;
+mod fuse;
 mod lists;
 pub mod matchers;
 pub mod output;

@@ -196,3 +196,19 @@ fn append_output_and_container_info() {
         .any(|w| w.code == peregrine_rules::WarningCode::DeprecatedItem));
     assert_eq!(rs.rules().len(), 1);
 }
+
+/// Or-chains of startswith/contains on one field run as one automaton.
+#[test]
+fn fused_literal_alternatives() {
+    let c = "evt.type=open and (fd.name startswith /x or fd.name startswith /dev/n or proc.name=nope or fd.name startswith /y)";
+    assert_eq!(count(c), 1);
+    let c =
+        "evt.type=open and (fd.name contains qq or fd.name contains ev/nu or fd.name contains zz)";
+    assert_eq!(count(c), 1);
+    let c = "evt.type=open and not (fd.name startswith /a or fd.name startswith /b or fd.name startswith /c)";
+    assert_eq!(
+        count(c),
+        8,
+        "enter events have no fd.name: the checks are false, so `not` is true"
+    );
+}

@@ -201,3 +201,48 @@ fn missing_file_is_404() {
         "{err}"
     );
 }
+
+#[test]
+fn transient_failure_is_retried_with_backoff() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for (n, mut s) in listener.incoming().flatten().enumerate() {
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf);
+            let reply: &[u8] = if n == 0 {
+                b"HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n"
+            } else {
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+            };
+            let _ = s.write_all(reply);
+        }
+    });
+    let url = format!("http://{addr}/x");
+    assert_eq!(quick().get(&url, 10).expect("second attempt"), b"ok");
+    let no_retry = Fetcher::new(FetchOptions {
+        retries: 0,
+        ..FetchOptions::default()
+    })
+    .expect("fetcher");
+    // The server answers 200 from now on; a 404 or 503 is never cached as success.
+    assert_eq!(no_retry.get(&url, 10).expect("ok"), b"ok");
+}
+
+#[test]
+fn a_ca_bundle_without_certificates_is_refused_by_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pem = dir.path().join("ca.pem");
+    std::fs::write(&pem, "not a certificate\n").expect("write");
+    let err = Fetcher::new(FetchOptions {
+        ca_bundle: Some(pem.clone()),
+        ..FetchOptions::default()
+    })
+    .err()
+    .expect("refused");
+    assert!(
+        err.to_string().contains(&pem.display().to_string()),
+        "{err}"
+    );
+}

@@ -13,6 +13,15 @@ started() { # wait until the capture in log $1 has its rings open
 	done
 }
 
+# The workload runs in a nested cgroup (v2, controllers enabled), so the
+# cgroups parameter carries a real path.
+mkdir -p /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup &&
+	echo "+cpu +cpuset +io +memory" >/sys/fs/cgroup/cgroup.subtree_control &&
+	mkdir -p /sys/fs/cgroup/prg/wl &&
+	echo "+cpu +cpuset +io +memory" >/sys/fs/cgroup/prg/cgroup.subtree_control &&
+	echo "RESULT cgroup=ok"
+in_cgroup() { sh -c 'echo $$ >/sys/fs/cgroup/prg/wl/cgroup.procs 2>/dev/null; exec "$@"' sh "$@"; }
+
 insmod /job/peregrine.ko ring_bytes=$RING_BYTES || { echo "RESULT insmod=failed"; exit 1; }
 echo "RESULT insmod=ok"
 ls -l /dev/peregrine* >/out/devices.txt
@@ -22,7 +31,7 @@ $G capture --out /out/workload.scap --until /tmp/stop1 --stats /out/workload.sta
 cap=$!
 started /out/capture-workload.log
 rm -rf /tmp/wl
-$G workload --dir /tmp/wl --expect /tmp/wl.expect && cp /tmp/wl.expect /out/workload.expect &&
+in_cgroup $G workload --dir /tmp/wl --expect /tmp/wl.expect && cp /tmp/wl.expect /out/workload.expect &&
 	echo "RESULT workload=ok"
 sleep 0.5
 touch /tmp/stop1
@@ -85,7 +94,7 @@ if command -v peregrine >/dev/null; then
 	done
 	sleep 0.5
 	rm -rf /tmp/wl
-	$G workload --dir /tmp/wl --expect /tmp/wl.expect && cp /tmp/wl.expect /out/ebpf.expect &&
+	in_cgroup $G workload --dir /tmp/wl --expect /tmp/wl.expect && cp /tmp/wl.expect /out/ebpf.expect &&
 		echo "RESULT ebpf_workload=ok"
 	sleep 1
 	kill -INT $cap

@@ -304,6 +304,17 @@ pub fn workload(capture: &Path, expect: &Path) -> Result<Matches> {
         Box::new(move |e| wl(e) && e.code() == c(raw::PPME_GENERIC_X) && n(e, 1) == 39),
     );
 
+    if x.get("cgroup").is_some_and(|v| v == "1") {
+        add(
+            "cgroups of the workload: cpu=/prg/wl",
+            Box::new(move |e| {
+                wl(e)
+                    && e.code() == c(raw::PPME_SYSCALL_CLONE_20_X)
+                    && s(e, 14).split(|&b| b == 0).any(|p| p == b"cpu=/prg/wl")
+            }),
+        );
+    }
+
     let mut rd =
         CaptureReader::open(capture).with_context(|| format!("opening {}", capture.display()))?;
     let mut total = 0u64;

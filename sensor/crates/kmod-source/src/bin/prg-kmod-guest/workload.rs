@@ -46,6 +46,9 @@ pub fn run(dir: &Path, expect: &Path) -> Result<()> {
     let me = std::process::id();
     let _ = writeln!(e, "pid={me}");
     let _ = writeln!(e, "dir={}", dir.display());
+    // Whether we run in the nested cgroup the guest job sets up.
+    let cg = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let _ = writeln!(e, "cgroup={}", u8::from(cg.trim_end().ends_with("/prg/wl")));
 
     // exec: cat of a file.
     let input = dir.join("input.txt");

@@ -40,6 +40,19 @@ fn lerr(code: ErrorCode, it: Item, loc: &Loc, msg: String, snip: Option<String>)
     }
 }
 
+/// The place of byte `pos` of the parsed `text`: its exact column when the
+/// condition is written on one line and lists changed nothing, else the
+/// condition's start.
+fn exact(start: &Loc, inline: &Option<Loc>, written: &str, text: &str, pos: usize) -> Loc {
+    match inline {
+        Some(l) if written == text && pos <= text.len() && text.is_char_boundary(pos) => Loc {
+            col: l.col + text[..pos].chars().count(),
+            ..l.clone()
+        },
+        _ => start.clone(),
+    }
+}
+
 pub fn resolver(source: &str) -> Option<Resolver> {
     match source {
         "syscall" => Some(resolve_syscall),
@@ -208,7 +221,13 @@ pub fn build(c: &Collector, warnings: &mut Vec<Warning>) -> Result<RuleSet, Load
                 return Err(lerr(
                     ErrorCode::CompileCondition,
                     it,
-                    &mi.cond_loc,
+                    &exact(
+                        &mi.cond_loc,
+                        &mi.cond_inline,
+                        &mi.condition,
+                        &m.texts[i],
+                        e.pos,
+                    ),
                     e.message.clone(),
                     Some(snippet(&m.texts[i], e.pos)),
                 ))
@@ -235,7 +254,7 @@ pub fn build(c: &Collector, warnings: &mut Vec<Warning>) -> Result<RuleSet, Load
                 return Err(lerr(
                     ErrorCode::CompileCondition,
                     it,
-                    &ri.cond_loc,
+                    &exact(&ri.cond_loc, &ri.cond_inline, &ri.condition, text, e.pos),
                     e.message.clone(),
                     Some(snippet(text, e.pos)),
                 ))

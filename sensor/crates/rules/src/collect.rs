@@ -63,6 +63,8 @@ pub struct MacroInfo {
     pub visibility: usize,
     pub loc: Loc,
     pub cond_loc: Loc,
+    /// Start of the condition text when it is on one line as written.
+    pub cond_inline: Option<Loc>,
 }
 
 /// One exception value cell: a scalar or a list of scalars.
@@ -99,6 +101,8 @@ pub struct RuleInfo {
     pub index: usize,
     pub loc: Loc,
     pub cond_loc: Loc,
+    /// Start of the condition text when it is on one line as written.
+    pub cond_inline: Option<Loc>,
     pub output_loc: Loc,
 }
 

@@ -111,6 +111,7 @@ pub fn load_texts(files: &[(String, String)]) -> Result<(RuleSet, Vec<Warning>),
             c: &mut c,
             warnings: &mut file_warnings,
             file: Arc::from(name.as_str()),
+            src: text,
         }
         .read(text)
         .and_then(|_| build::build(&c, &mut file_warnings));

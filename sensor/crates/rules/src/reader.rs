@@ -13,6 +13,8 @@ pub struct Reader<'c> {
     pub c: &'c mut Collector,
     pub warnings: &'c mut Vec<Warning>,
     pub file: Arc<str>,
+    /// The file's text, to map condition offsets to columns.
+    pub src: &'c str,
 }
 
 type R<T> = Result<T, LoadError>;
@@ -32,6 +34,21 @@ impl Reader<'_> {
             col: n.pos.col,
         }
     }
+    /// Where the text of `value` (the scalar at `n`) starts, when it sits on
+    /// one line of the file exactly as written (plain, or quoted without
+    /// escapes before its end): offsets in the condition are then columns.
+    pub fn inline_loc(&self, n: &Node, value: &str) -> Option<Loc> {
+        let line = self.src.lines().nth(n.pos.line.checked_sub(1)?)?;
+        let tail: String = line.chars().skip(n.pos.col.checked_sub(1)?).collect();
+        let skip = usize::from(matches!(tail.chars().next(), Some('"' | '\'')));
+        let rest: String = tail.chars().skip(skip).collect();
+        (!value.is_empty() && !value.contains('\n') && rest.starts_with(value)).then(|| Loc {
+            file: self.file.clone(),
+            line: n.pos.line,
+            col: n.pos.col + skip,
+        })
+    }
+
     fn err(&self, code: ErrorCode, it: Item, n: &Node, msg: impl Into<String>) -> LoadError {
         LoadError {
             code,
@@ -372,11 +389,13 @@ impl Reader<'_> {
         let append = self.append_mode(n, "condition", &it)?;
         let idx = self.c.next;
         self.c.next += 1;
+        let inline = self.inline_loc(cnode, cond);
         let (loc, cond_loc) = (self.loc(n), self.loc(cnode));
         match (append, self.c.macro_mut(name)) {
             (Some(true), Some(m)) => {
                 m.condition = format!("{} {}", m.condition, cond);
                 m.visibility = idx;
+                m.cond_inline = None;
             }
             (Some(true), None) => {
                 return Err(self.err(
@@ -391,6 +410,7 @@ impl Reader<'_> {
                 m.visibility = idx;
                 m.loc = loc;
                 m.cond_loc = cond_loc;
+                m.cond_inline = inline;
             }
             (_, None) => self.c.macros.push(MacroInfo {
                 name: name.into(),
@@ -399,6 +419,7 @@ impl Reader<'_> {
                 visibility: idx,
                 loc,
                 cond_loc,
+                cond_inline: inline,
             }),
         }
         Ok(())

@@ -221,6 +221,7 @@ pub fn read_rule(r: &mut Reader<'_>, n: &Node) -> R<()> {
         };
         if let Some((c, _)) = cond {
             rule.condition = format!("{} {}", rule.condition, c);
+            rule.cond_inline = None;
         }
         let mut rule = rule.clone();
         if let Some(e) = exc {
@@ -302,6 +303,7 @@ pub fn read_rule(r: &mut Reader<'_>, n: &Node) -> R<()> {
         index: r.c.next,
         loc: r.location(n),
         cond_loc: r.location(cnode),
+        cond_inline: r.inline_loc(cnode, condition),
         output_loc: r.location(onode),
     };
     r.c.next += 1;
@@ -396,6 +398,9 @@ fn override_rule(
                         _ => &mut rule.desc,
                     };
                     *field = if append { format!("{field} {v}") } else { v };
+                    if k == "condition" {
+                        rule.cond_inline = None;
+                    }
                 }
                 "tags" => {
                     let t = r.tags(n, &it)?.unwrap_or_default();

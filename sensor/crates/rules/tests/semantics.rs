@@ -212,3 +212,16 @@ fn fused_literal_alternatives() {
         "enter events have no fd.name: the checks are false, so `not` is true"
     );
 }
+
+/// A syntax error in a condition written on one line names its column.
+#[test]
+fn parse_errors_name_the_column() {
+    let text = "- macro: m\n  condition: evt.type=execve foo\n- macro: q\n  condition: \"proc.name in (a, b\"\n";
+    let e = load_texts(&[("t.yaml".into(), text.into())]).unwrap_err();
+    let l = e.error.loc.clone().expect("loc");
+    assert_eq!((l.line, l.col), (2, 30), "{}", e.error);
+    let text = "- macro: q\n  condition: \"proc.name in (a, b\"\n";
+    let e = load_texts(&[("t.yaml".into(), text.into())]).unwrap_err();
+    let l = e.error.loc.clone().expect("loc");
+    assert_eq!((l.line, l.col), (2, 33), "{}", e.error);
+}

@@ -12,7 +12,12 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 enum Tok {
     Lit(String),
-    Field { key: String, slot: usize },
+    /// `width`: `%Nfield` pads or truncates the value to N characters.
+    Field {
+        key: String,
+        slot: usize,
+        width: Option<usize>,
+    },
 }
 
 /// A compiled output format; fields share the rule set's slots, so values
@@ -48,8 +53,17 @@ impl OutputFormat {
                 i += ch_len;
                 continue;
             }
+            let pct = i;
+            let mut d = i + 1;
+            while d < b.len() && b[d].is_ascii_digit() {
+                d += 1;
+            }
+            let width = fmt[i + 1..d].parse::<usize>().ok();
+            i = d - 1;
             let (cands, after): (Vec<(String, usize)>, usize) = if b.get(i + 1) == Some(&b'(') {
-                let close = fmt[i + 2..].find(')').ok_or_else(|| fmt[i..].to_string())?;
+                let close = fmt[i + 2..]
+                    .find(')')
+                    .ok_or_else(|| fmt[pct..].to_string())?;
                 let name = fmt[i + 2..i + 2 + close].trim().to_string();
                 (vec![(name, i + 3 + close)], i + 3 + close)
             } else {
@@ -90,7 +104,7 @@ impl OutputFormat {
                 toks.push(Tok::Lit(std::mem::take(&mut lit)));
             }
             let slot = fields.slot(&key, def);
-            toks.push(Tok::Field { key, slot });
+            toks.push(Tok::Field { key, slot, width });
             i = end;
         }
         if !lit.is_empty() {
@@ -116,7 +130,8 @@ impl OutputFormat {
         for t in &self.toks {
             match t {
                 Tok::Lit(l) => s.push_str(l),
-                Tok::Field { key, slot } => {
+                Tok::Field { key, slot, width } => {
+                    let mark = s.len();
                     let owned;
                     let v = if *slot < ft.n_cond {
                         cache.get(*slot, &ft.defs, ctx)
@@ -127,6 +142,18 @@ impl OutputFormat {
                     match v {
                         Some(v) => v.write_to(&mut s),
                         None => s.push_str("<NA>"),
+                    }
+                    if let Some(w) = width {
+                        let n = s[mark..].chars().count();
+                        if n > *w {
+                            let cut = s[mark..]
+                                .char_indices()
+                                .nth(*w)
+                                .map_or(s.len(), |(o, _)| mark + o);
+                            s.truncate(cut);
+                        } else {
+                            s.extend(std::iter::repeat_n(' ', w - n));
+                        }
                     }
                     fields.push((key.clone(), OutValue::from(v)));
                 }

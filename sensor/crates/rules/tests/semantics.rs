@@ -225,3 +225,24 @@ fn parse_errors_name_the_column() {
     let l = e.error.loc.clone().expect("loc");
     assert_eq!((l.line, l.col), (2, 33), "{}", e.error);
 }
+
+#[test]
+fn output_width_pads_and_truncates() {
+    let text = rule("evt.type=open and fd.name=/dev/null").replace(
+        "%proc.name %fd.name",
+        "[%5proc.name][%4fd.name][%(proc.name)]",
+    );
+    let rs = rules(&text);
+    let mut r = CaptureReader::open(&trace("cat_write.scap")).expect("trace");
+    let mut st = State::from_capture(r.metadata(), Limits::default());
+    let mut msgs = Vec::new();
+    while let Some(ce) = r.next_event().expect("decode") {
+        st.process(&ce.event);
+        msgs.extend(
+            rs.evaluate(&ce.event, &st, ce.num, ce.cpu)
+                .into_iter()
+                .map(|a| a.message),
+        );
+    }
+    assert_eq!(msgs, ["[cat  ][/dev][cat]"]);
+}

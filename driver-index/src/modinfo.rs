@@ -81,6 +81,14 @@ pub fn read(bytes: &[u8], what: &str) -> Result<ModInfo, ModInfoError> {
     })
 }
 
+/// Marker the kernel's sign-file appends after a module signature.
+pub const SIGNATURE_MARKER: &[u8] = b"~Module signature appended~\n";
+
+/// True when the module carries an appended signature (which the kernel, not we, verifies).
+pub fn has_signature(image: &[u8]) -> bool {
+    image.ends_with(SIGNATURE_MARKER)
+}
+
 /// `key=value\0` strings into a map; the first value of a repeated key wins.
 pub fn parse_fields(data: &[u8]) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();

@@ -87,11 +87,6 @@ pub fn kmod_blocker(f: &HostFacts) -> Option<String> {
             "kernel without module support (no /proc/modules: CONFIG_MODULES is off)".into(),
         );
     }
-    if let Some(mode) = f.lockdown.as_deref().filter(|m| *m != "none") {
-        return Some(format!(
-            "kernel lockdown is {mode}: only signed modules load; sign the module with an enrolled key or use the modern eBPF probe"
-        ));
-    }
     if !f.can_load_modules() {
         return Some("no CAP_SYS_MODULE: run the loader as root in a privileged container".into());
     }
@@ -121,6 +116,13 @@ pub fn check_module(image: &[u8], what: &str, f: &HostFacts) -> Result<modinfo::
             info.api_version,
             api::sensor_api()
         ));
+    }
+    if let Some(why) = f.signed_modules_only() {
+        if !modinfo::has_signature(image) {
+            return Err(format!(
+                "{what} is unsigned and {why}: sign it with a key the kernel trusts (MOK) or use the modern eBPF probe"
+            ));
+        }
     }
     Ok(info)
 }
@@ -304,6 +306,11 @@ fn built(
     previous: Option<&Path>,
     log: &mut Vec<String>,
 ) -> StepResult {
+    if let Some(why) = f.signed_modules_only() {
+        return Err(format!(
+            "{why}, and a local build is unsigned: sign modules with an enrolled MOK key (DKMS can) or use the modern eBPF probe"
+        ));
+    }
     let path = build::build(f, &cfg.build, log)?;
     let image = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let info = check_module(&image, &path.display().to_string(), f)?;

@@ -29,6 +29,8 @@ pub struct HostFacts {
     pub module_support: bool,
     /// Active lockdown mode (`none`, `integrity`, `confidentiality`), when the LSM is present.
     pub lockdown: Option<String>,
+    /// `module.sig_enforce` is on: the kernel refuses unsigned modules.
+    pub sig_enforce: bool,
     /// Secure Boot state from the EFI variable, when visible.
     pub secure_boot: Option<bool>,
     /// `/sys/kernel/btf/vmlinux` exists.
@@ -45,6 +47,18 @@ impl HostFacts {
     }
     pub fn can_load_modules(&self) -> bool {
         self.has_cap(CAP_SYS_MODULE)
+    }
+    /// Why only signed modules can be inserted, if so (lockdown or `sig_enforce`).
+    pub fn signed_modules_only(&self) -> Option<String> {
+        match self.lockdown.as_deref() {
+            Some(mode @ ("integrity" | "confidentiality")) => Some(format!(
+                "kernel lockdown is {mode}, so only signed modules load"
+            )),
+            _ if self.sig_enforce => {
+                Some("module.sig_enforce is on, so only signed modules load".into())
+            }
+            _ => None,
+        }
     }
     pub fn can_bpf(&self) -> bool {
         self.has_cap(CAP_BPF) || self.has_cap(CAP_SYS_ADMIN)
@@ -116,6 +130,8 @@ pub fn detect(root: &Path, ov: &Overrides) -> HostFacts {
         module_support: under(root, "/proc/modules").exists(),
         lockdown: read_trim(&under(root, "/sys/kernel/security/lockdown"))
             .and_then(|s| lockdown_mode(&s)),
+        sig_enforce: read_trim(&under(root, "/sys/module/module/parameters/sig_enforce"))
+            .is_some_and(|v| v == "Y" || v == "1"),
         secure_boot: secure_boot(root),
         btf: under(root, "/sys/kernel/btf/vmlinux").exists(),
         cap_eff: cap_eff(&std::fs::read_to_string("/proc/self/status").unwrap_or_default()),

@@ -138,7 +138,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Cmd::Detect => {
             let f = detect::detect(&cli.host_root, &Overrides::default());
             let text = format!(
-                "kernel {} ({}) {} debian {:?} os {:?} {:?}\nmodule support {} lockdown {:?} secure boot {:?} btf {}\nCAP_SYS_MODULE {} CAP_BPF/SYS_ADMIN {} loaded peregrine {:?}\nkmod blocked: {}",
+                "kernel {} ({}) {} debian {:?} os {:?} {:?}\nmodule support {} lockdown {:?} sig_enforce {} secure boot {:?} btf {}\nCAP_SYS_MODULE {} CAP_BPF/SYS_ADMIN {} loaded peregrine {:?}\nkmod blocked: {}",
                 f.kernel_release,
                 f.kernel_version,
                 f.arch,
@@ -147,6 +147,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 f.os_version_id,
                 f.module_support,
                 f.lockdown,
+                f.sig_enforce,
                 f.secure_boot,
                 f.btf,
                 f.can_load_modules(),

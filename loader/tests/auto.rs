@@ -382,3 +382,40 @@ fn gzip_artifact_is_verified_then_unpacked_into_the_cache() {
     assert_eq!(d.driver, "kmod", "{}", explain(&d));
     assert_eq!(std::fs::read(&ins.inserted[0]).expect("unpacked"), raw);
 }
+
+#[test]
+fn lockdown_refuses_unsigned_modules_and_accepts_signed_ones() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let repo_dir = tmp.path().join("repo");
+    let ko = make_repo(&repo_dir, RELEASE, "1.0.0");
+    let mut f = host(tmp.path(), true);
+    f.lockdown = Some("integrity".into());
+    let mut ins = DryRun::default();
+    let d = auto(
+        &f,
+        &config(tmp.path(), vec![served(&repo_dir)]),
+        &mut ins,
+        None,
+    );
+    assert!(ins.inserted.is_empty());
+    assert_eq!(d.driver, "modern-ebpf");
+    assert!(d.reason.contains("unsigned"), "{}", d.reason);
+    assert!(d.reason.contains("lockdown is integrity"), "{}", d.reason);
+
+    // A module with an appended signature goes on to the kernel, which verifies it.
+    let mut signed = std::fs::read(&ko).expect("read");
+    signed.extend_from_slice(&[0u8; 16]);
+    signed.extend_from_slice(modinfo::SIGNATURE_MARKER);
+    std::fs::write(&ko, signed).expect("write");
+    write_index(&repo_dir);
+    let tmp2 = tempfile::tempdir().expect("tempdir");
+    let mut ins = DryRun::default();
+    let d = auto(
+        &f,
+        &config(tmp2.path(), vec![served(&repo_dir)]),
+        &mut ins,
+        None,
+    );
+    assert_eq!(d.driver, "kmod", "{}", explain(&d));
+    assert_eq!(ins.inserted.len(), 1);
+}

@@ -235,14 +235,29 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             };
             let previous = peregrine_loader::previous_module(&cli.decision_file);
             let inserted_before = peregrine_loader::previous_inserted(&cli.decision_file);
+            // A module chosen for another kernel than the running one is fetched and verified
+            // (to fill a cache or a mirror ahead of a reboot) but never inserted.
+            let running = detect::detect(&cli.host_root, &Overrides::default());
+            let other_kernel = running.kernel_release != facts.kernel_release;
+            let mut ahead = DryRun::default();
+            let ins: &mut dyn Inserter = if other_kernel { &mut ahead } else { ins };
             let mut decision = auto::auto(&facts, &cfg, ins, previous.as_deref());
+            if other_kernel {
+                decision.reason = format!(
+                    "{} (for kernel {}, not the running {}: nothing inserted, no decision file written)",
+                    decision.reason, facts.kernel_release, running.kernel_release
+                );
+            }
             // A module kept because it is loaded is still ours to clean up if an earlier run
             // of this loader inserted it.
             if let Some(m) = decision.module.as_mut() {
                 m.inserted |= m.path.is_none() && inserted_before;
             }
-            peregrine_loader::write_decision(&cli.decision_file, &decision)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", cli.decision_file.display()))?;
+            // The sensor reads the decision for the running kernel only.
+            if !other_kernel {
+                peregrine_loader::write_decision(&cli.decision_file, &decision)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", cli.decision_file.display()))?;
+            }
             let mut text = format!("driver: {}\nreason: {}", decision.driver, decision.reason);
             if cli.explain {
                 for at in &decision.attempts {

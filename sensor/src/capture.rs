@@ -62,13 +62,22 @@ pub struct CaptureArgs {
     /// Print capture counters (events, drops by reason) to stderr at the end.
     #[arg(long)]
     stats: bool,
+    /// Rules files or directories (Falco's language): print the alerts of
+    /// matching rules instead of events (modern eBPF driver).
+    #[arg(short = 'r', long = "rules", value_name = "RULES")]
+    rules: Vec<PathBuf>,
+    /// With -r: print alerts as Falco's JSON.
+    #[arg(long, requires = "rules")]
+    json: bool,
 }
 
 pub fn run(a: CaptureArgs) -> Result<u8> {
+    let engine = crate::rules_cmd::load_for_replay(&a.rules, false)?;
+    let hostname = crate::rules_cmd::hostname();
     let format = match (&a.format, &a.write) {
         (Some(f), _) => Some(f.as_str()),
-        (None, None) => Some(DEFAULT_FORMAT),
-        (None, Some(_)) => None,
+        (None, None) if engine.is_none() => Some(DEFAULT_FORMAT),
+        _ => None,
     };
     let format = match format {
         Some(f) => Some(
@@ -79,6 +88,11 @@ pub fn run(a: CaptureArgs) -> Result<u8> {
     if a.duration.is_some_and(|d| !(d.is_finite() && d > 0.0)) {
         bail!(crate::replay::UsageError(
             "--duration must be a positive number of seconds".into()
+        ));
+    }
+    if let (Driver::Kmod, Some(_)) = (a.driver, &engine) {
+        bail!(crate::replay::UsageError(
+            "-r with --driver kmod is not wired yet: use the modern-ebpf driver, or `peregrine run`".into()
         ));
     }
     if let Driver::Kmod = a.driver {
@@ -154,6 +168,18 @@ pub fn run(a: CaptureArgs) -> Result<u8> {
                 .context("writing the capture file")?;
         }
         state.process(&re.event);
+        if let Some(rs) = &engine {
+            for alert in rs.evaluate(&re.event, &state, num, re.cpu) {
+                let text = if a.json {
+                    alert.to_json(&hostname, false, Default::default())
+                } else {
+                    alert.to_text(false)
+                };
+                out.write_all(text.as_bytes())?;
+                out.write_all(b"\n")?;
+                out.flush()?;
+            }
+        }
         if let Some(f) = &format {
             let ctx = EventContext {
                 event: re.event,

@@ -371,3 +371,51 @@ fn unsafe_kill(pid: u32, sig: i32) {
         .arg(pid.to_string())
         .status();
 }
+
+/// Issue 7's live check: Falco's own stable rules file, loaded unchanged,
+/// fires on `cat /etc/shadow` run from a shell, in Falco's output format.
+#[test]
+fn upstream_stable_rules_fire_live_on_cat_shadow_from_a_shell() {
+    if !can_capture() {
+        eprintln!("SKIP upstream_stable_rules_fire_live...: needs root and kernel BTF");
+        return;
+    }
+    let dir = tmpdir("upstream");
+    let alerts = dir.join("alerts.txt");
+    let config =
+        format!(
+        "rules_files: [{}]\nstdout_output:\n  enabled: false\nsyslog_output:\n  enabled: false\n\
+         file_output:\n  enabled: true\n  filename: {}\n",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/rules/falco_rules.yaml"),
+        alerts.display()
+    );
+    let _s = start(&dir, &config, &[]);
+    let fired = wait_until(30, || {
+        let _ = Command::new("bash")
+            .arg("-c")
+            .arg("cat /etc/shadow > /dev/null")
+            .status();
+        std::fs::read_to_string(&alerts)
+            .unwrap_or_default()
+            .contains("Sensitive file opened for reading by non-trusted program")
+    });
+    let text = std::fs::read_to_string(&alerts).unwrap_or_default();
+    assert!(fired, "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.contains("non-trusted program"))
+        .unwrap();
+    // "<HH:MM:SS.nnnnnnnnn>: Warning Sensitive file opened ... (file=/etc/shadow ... process=cat ...)"
+    let (time, rest) = line.split_once(": ").unwrap();
+    assert_eq!(time.len(), 18, "{line}");
+    assert!(
+        rest.starts_with("Warning Sensitive file opened for reading by non-trusted program"),
+        "{line}"
+    );
+    assert!(
+        line.contains("file=/etc/shadow")
+            && line.contains("process=cat")
+            && line.contains("parent=bash"),
+        "{line}"
+    );
+}

@@ -5,7 +5,7 @@
 use crate::exit;
 use anyhow::{Context, Result};
 use clap::Args;
-use peregrine_config::{Config, DropAction, EngineKind};
+use peregrine_config::{Config, DropAction};
 use peregrine_daemon::{sd_notify, Metrics, WebServer, WebState};
 use peregrine_outputs::{
     Alert, FileSink, HttpConfig, HttpSink, Outputs, ProgramSink, Sink, StdoutSink, SyslogSink,
@@ -320,29 +320,24 @@ pub fn run(a: RunArgs) -> Result<u8> {
         None
     };
 
-    let engine = match cfg.engine {
-        EngineKind::Kmod => anyhow::bail!(ConfigProblem(
-            "engine.kind: kmod: `peregrine run` drives the modern eBPF probe so far; use engine.kind auto or modern_ebpf"
-                .into()
-        )),
-        EngineKind::Auto | EngineKind::ModernEbpf => "modern_ebpf",
-    };
     let host_root = std::env::var_os("HOST_ROOT").map_or_else(|| PathBuf::from("/"), PathBuf::from);
     let mut state = State::from_proc(&host_root, Limits::default());
-    let bcfg = peregrine_bpf::Config {
-        syscalls: interest(&rules),
-        ring_bytes: cfg.buffer_bytes,
-        ..Default::default()
-    };
-    let mut cap =
-        peregrine_bpf::Capture::open(&bcfg).context("cannot start the modern eBPF capture")?;
-    for w in cap.probe().warnings() {
-        eprintln!("peregrine: warning: {w}");
-    }
+    let choice = crate::engine::choose(
+        cfg.engine,
+        &crate::engine::decision_path(),
+        Path::new("/dev"),
+    );
+    let syscalls = interest(&rules);
+    let nsys = syscalls.len();
+    let mut cap = crate::engine::Source::open(&choice, syscalls.clone(), cfg.buffer_bytes)?;
     eprintln!(
-        "peregrine: capturing with {engine}: {} syscalls, {} KiB per ring, {} threads known",
-        bcfg.syscalls.len(),
-        bcfg.ring_bytes >> 10,
+        "peregrine: capturing with {} ({}): {nsys} syscalls, {} threads known",
+        if choice.kmod {
+            "the kernel module"
+        } else {
+            "modern eBPF"
+        },
+        choice.reason,
         state.thread_count()
     );
     let hostname = crate::rules_cmd::hostname();
@@ -365,7 +360,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
                 Ok((rs, from)) => {
                     let missing: Vec<u32> = interest(&rs)
                         .into_iter()
-                        .filter(|nr| !bcfg.syscalls.contains(nr))
+                        .filter(|nr| !syscalls.contains(nr))
                         .collect();
                     if !missing.is_empty() {
                         eprintln!("peregrine: warning: the new rules need {} syscalls not captured; restart to capture them", missing.len());
@@ -383,10 +378,10 @@ pub fn run(a: RunArgs) -> Result<u8> {
             }
             sd_notify("READY=1");
         }
-        if let Some(re) = cap.next_event(Duration::from_millis(100))? {
+        if let Some((cpu, ev)) = cap.next(Duration::from_millis(100))? {
             events.inc();
-            state.process(&re.event);
-            for al in rules.evaluate(&re.event, &state, events.get(), re.cpu) {
+            state.process(&ev);
+            for al in rules.evaluate(&ev, &state, events.get(), cpu) {
                 metrics.alerts.with(&[&al.rule, al.priority.as_str()]).inc();
                 outputs.submit(to_output(&al, &cfg, &hostname));
             }
@@ -405,16 +400,12 @@ pub fn run(a: RunArgs) -> Result<u8> {
                     .with(&[&s.name])
                     .set(s.dropped.load(Ordering::Relaxed) + s.errors.load(Ordering::Relaxed));
             }
-            if let Ok(st) = cap.stats() {
-                for (cpu, c) in st.per_cpu.iter().enumerate() {
-                    let cpu = cpu.to_string();
-                    metrics.drops.with(&["ring_full", &cpu]).set(c.drop_full);
-                    metrics
-                        .drops
-                        .with(&["too_large", &cpu])
-                        .set(c.drop_too_large);
+            {
+                let drops = cap.drops();
+                for (cpu, reason, n) in &drops {
+                    metrics.drops.with(&[reason, &cpu.to_string()]).set(*n);
                 }
-                let total = st.total().drops();
+                let total: u64 = drops.iter().map(|d| d.2).sum();
                 if total > last_drops {
                     let n = total - last_drops;
                     last_drops = total;

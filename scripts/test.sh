@@ -31,6 +31,10 @@ if [[ ${PEREGRINE_SKIP_VM:-0} != 1 ]]; then
 	# minutes); PEREGRINE_VM_MATRIX=all for every Debian 12 ABI.
 	echo "== kernel module in VMs"
 	tests/kmod-vm.sh
+	# peregrine-loader in a guest: picks, verifies and inserts the module
+	# from a signed mirror; falls back to modern eBPF when it cannot.
+	echo "== driver loader in a VM"
+	tests/loader-vm.sh
 fi
 
 echo "== summary"

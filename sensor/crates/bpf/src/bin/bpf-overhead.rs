@@ -6,7 +6,7 @@
 //! consumer's CPU. The workload runs in a child process (this process is the
 //! sensor and is excluded in the kernel). Needs root.
 //!
-//!   cargo run --release -p peregrine-bpf --bin bpf-overhead -- [--iters N] [--rounds R] [--sustain S]
+//!   cargo run --release -p peregrine-bpf --bin bpf-overhead -- [--iters N] [--rounds R] [--sustain S] [--rate EV_PER_S]
 
 use peregrine_bpf::{Capture, Config};
 use std::process::Command;
@@ -46,22 +46,36 @@ fn worker(kind: &str, n: u64) {
     for _ in 0..10_000 {
         op();
     }
+    // Optional pacing (ops/s) for the sustained-rate run: sleep whenever
+    // ahead of schedule, checked every 1024 ops.
+    let rate: Option<u64> = std::env::var("PRG_BENCH_RATE")
+        .ok()
+        .and_then(|v| v.parse().ok());
     let t0 = now_ns();
-    for _ in 0..n {
+    for i in 0..n {
         op();
+        if let (Some(r), 0) = (rate, i & 1023) {
+            let due = i * 1_000_000_000 / r.max(1);
+            let el = now_ns() - t0;
+            if due > el {
+                std::thread::sleep(Duration::from_nanos(due - el));
+            }
+        }
     }
     let dt = now_ns() - t0;
     println!("{:.1}", dt as f64 / n as f64);
 }
 
-fn spawn_worker(kind: &str, n: u64) -> std::thread::JoinHandle<Option<f64>> {
+fn spawn_worker(kind: &str, n: u64, rate: Option<u64>) -> std::thread::JoinHandle<Option<f64>> {
     let exe = std::env::current_exe().ok();
     let kind = kind.to_string();
     std::thread::spawn(move || {
-        let out = Command::new(exe?)
-            .args(["--worker", &kind, &n.to_string()])
-            .output()
-            .ok()?;
+        let mut cmd = Command::new(exe?);
+        cmd.args(["--worker", &kind, &n.to_string()]);
+        if let Some(r) = rate {
+            cmd.env("PRG_BENCH_RATE", r.to_string());
+        }
+        let out = cmd.output().ok()?;
         String::from_utf8_lossy(&out.stdout).trim().parse().ok()
     })
 }
@@ -85,10 +99,16 @@ struct Drained {
 }
 
 /// Runs `workers` children of `kind` while draining `cap` in this thread.
-fn run_with(cap: Option<&mut Capture>, kind: &str, n: u64, workers: usize) -> Drained {
+fn run_with(
+    cap: Option<&mut Capture>,
+    kind: &str,
+    n: u64,
+    workers: usize,
+    rate: Option<u64>,
+) -> Drained {
     let t0 = Instant::now();
     let c0 = thread_cpu_ns();
-    let hs: Vec<_> = (0..workers).map(|_| spawn_worker(kind, n)).collect();
+    let hs: Vec<_> = (0..workers).map(|_| spawn_worker(kind, n, rate)).collect();
     let mut events = 0u64;
     let mut drops = 0u64;
     match cap {
@@ -191,9 +211,9 @@ fn main() {
         let (mut a, mut b, mut c) = (vec![], vec![], vec![]);
         let (mut ev, mut dr) = (0, 0);
         for _ in 0..rounds {
-            a.extend(run_with(None, kind, iters, 1).ns_per_op);
+            a.extend(run_with(None, kind, iters, 1, None).ns_per_op);
             let mut cap = open_capture(vec![62], ring);
-            b.extend(run_with(Some(&mut cap), kind, iters, 1).ns_per_op);
+            b.extend(run_with(Some(&mut cap), kind, iters, 1, None).ns_per_op);
             drop(cap);
             let set = captured
                 .iter()
@@ -201,7 +221,7 @@ fn main() {
                 .map(|(_, s)| s.to_vec())
                 .unwrap_or_default();
             let mut cap = open_capture(set, ring);
-            let d = run_with(Some(&mut cap), kind, iters, 1);
+            let d = run_with(Some(&mut cap), kind, iters, 1, None);
             c.extend(d.ns_per_op);
             ev += d.events;
             dr += d.drops;
@@ -213,10 +233,16 @@ fn main() {
             c - a
         );
     }
-    // Sustained rate: two getpid workers (one per core) for `sustain` seconds.
+    // Sustained rate: two getpid workers (one per core) for `sustain`
+    // seconds, as fast as they go or paced to `--rate` events/s in all.
+    let rate = opt("--rate", 0);
     let mut cap = open_capture(vec![39], ring);
-    let per_worker = 1_000_000 * sustain; // adjusted below by the measured rate
-    let d = run_with(Some(&mut cap), "getpid", per_worker, 2);
+    let (per_worker, pace) = if rate > 0 {
+        (rate / 2 * sustain, Some(rate / 2))
+    } else {
+        (1_000_000 * sustain, None)
+    };
+    let d = run_with(Some(&mut cap), "getpid", per_worker, 2, pace);
     let secs = d.wall.as_secs_f64();
     println!(
         "sustained: {} events in {:.1} s = {:.2} M events/s, drops {}, consumer CPU {:.1}% of one core ({:.1} ns/event)",

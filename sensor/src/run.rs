@@ -270,6 +270,18 @@ fn to_output(a: &peregrine_rules::output::Alert, cfg: &Config, hostname: &str) -
     }
 }
 
+/// Falco's JSON for an internal alert (source `internal`, no tags), escaped
+/// by the rule engine's JSON string writer.
+fn internal_alert_json(hostname: &str, text: &str) -> String {
+    use peregrine_rules::output::json_str;
+    let mut o = String::from("{\"hostname\":");
+    json_str(hostname, &mut o);
+    o.push_str(",\"output\":");
+    json_str(text, &mut o);
+    o.push_str(",\"priority\":\"Critical\",\"rule\":\"Falco internal: syscall event drop\",\"source\":\"internal\"}");
+    o
+}
+
 pub fn run(a: RunArgs) -> Result<u8> {
     let cfg = load_config(&a)?;
     let (rules, rules_from) = load_rules(&cfg)?;
@@ -417,7 +429,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
                         outputs.submit(Alert {
                             priority: peregrine_outputs::Priority::Critical,
                             rule: "Falco internal: syscall event drop".into(),
-                            json: format!("{{\"hostname\":{:?},\"output\":{text:?},\"priority\":\"Critical\",\"rule\":\"Falco internal: syscall event drop\",\"source\":\"internal\"}}", hostname),
+                            json: internal_alert_json(&hostname, &text),
                             text,
                         });
                     }
@@ -435,4 +447,18 @@ pub fn run(a: RunArgs) -> Result<u8> {
     eprintln!("peregrine: stopping after {} events", events.get());
     outputs.shutdown(Duration::from_secs(5));
     Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Regression: the drop alert's JSON was built with Rust's `{:?}`,
+    /// whose escapes (`\u{1b}`) are not JSON.
+    #[test]
+    fn internal_alert_json_is_json_escaped() {
+        let j = super::internal_alert_json("host\u{1b}\"x", "dropped \"5\"");
+        assert_eq!(
+            j,
+            "{\"hostname\":\"host\\u001b\\\"x\",\"output\":\"dropped \\\"5\\\"\",\"priority\":\"Critical\",\"rule\":\"Falco internal: syscall event drop\",\"source\":\"internal\"}"
+        );
+    }
 }

@@ -15,6 +15,9 @@ pub struct ModInfo {
     pub version: String,
     pub api_version: String,
     pub schema_version: String,
+    /// modpost's digest of the module's sources (empty when absent); with the version it
+    /// tells two builds apart, as `/sys/module/<name>/srcversion` does for a loaded one.
+    pub srcversion: String,
     /// `uname -m` spelling derived from the ELF machine.
     pub arch: String,
 }
@@ -77,6 +80,7 @@ pub fn read(bytes: &[u8], what: &str) -> Result<ModInfo, ModInfoError> {
         version: fields.get("version").cloned().unwrap_or_default(),
         api_version: get("api_version")?,
         schema_version: fields.get("schema_version").cloned().unwrap_or_default(),
+        srcversion: fields.get("srcversion").cloned().unwrap_or_default(),
         arch: arch.into(),
     })
 }

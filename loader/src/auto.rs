@@ -55,6 +55,8 @@ pub struct ModuleChoice {
     pub api_version: String,
     /// True when this run put it into the kernel (so `cleanup` may remove it).
     pub inserted: bool,
+    /// True when it was already loaded and left there (`path`, when known, holds a copy).
+    pub kept: bool,
 }
 
 /// The result, written where the sensor reads it.
@@ -127,38 +129,100 @@ pub fn check_module(image: &[u8], what: &str, f: &HostFacts) -> Result<modinfo::
     Ok(info)
 }
 
-/// Inserts `path`, replacing an incompatible loaded module. The old one is removed only right
-/// before the insert, and put back from `previous` when the new one fails, so the host is not
-/// left without a driver by a failed replacement.
+/// What [`install`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placed {
+    /// The new module is in the kernel.
+    Inserted,
+    /// The loaded module stays (same build, or it could not be replaced); why. `reinserted`
+    /// when this run put the old module back after a failed replacement.
+    Kept {
+        why: String,
+        reinserted: bool,
+        /// A file holding the kept module, to restore it after a later failed replacement.
+        copy: Option<PathBuf>,
+    },
+}
+
+/// The loaded module is the same build as `info`: same version and, when both are known,
+/// same source digest.
+fn same_build(f: &HostFacts, loaded: &str, info: &modinfo::ModInfo) -> bool {
+    loaded == info.version
+        && match (f.loaded_srcversion.as_deref(), info.srcversion.as_str()) {
+            (Some(a), b) if !b.is_empty() => a == b,
+            _ => true,
+        }
+}
+
+/// Inserts `path` (whose modinfo is `info`). A loaded peregrine module is replaced only when
+/// it is another build: a compatible one of the same version is kept without touching the
+/// kernel. The old module is removed only right before the insert; when it cannot be removed
+/// (in use by a running sensor) a compatible one is kept, and when the new insert fails the
+/// old one is put back from `previous`, so a failed replacement never leaves the host without
+/// a driver it had.
 fn install(
     f: &HostFacts,
     ins: &mut dyn Inserter,
     path: &Path,
+    info: &modinfo::ModInfo,
     previous: Option<&Path>,
     log: &mut Vec<String>,
-) -> Result<(), String> {
-    let replacing = f.loaded_module.is_some();
-    if replacing {
-        ins.remove("peregrine")
-            .map_err(|e| format!("cannot unload the old module: {e}; left it loaded"))?;
-        log.push(format!(
-            "unloaded peregrine {}",
-            f.loaded_module.as_deref().unwrap_or("?")
-        ));
+) -> Result<Placed, String> {
+    let Some(old) = f.loaded_module.as_deref() else {
+        return ins.insert(path).map(|()| Placed::Inserted);
+    };
+    let usable = api::compatible(old);
+    if usable && same_build(f, old, info) {
+        return Ok(Placed::Kept {
+            why: format!(
+                "peregrine {old} is already loaded, the same version as {}: kept it",
+                path.display()
+            ),
+            reinserted: false,
+            copy: Some(path.to_path_buf()),
+        });
     }
-    match ins.insert(path) {
-        Ok(()) => Ok(()),
-        Err(e) if replacing => {
-            let back = match previous {
-                Some(p) => match ins.insert(p) {
-                    Ok(()) => format!("restored the previous module from {}", p.display()),
-                    Err(e2) => format!("could not restore the previous module: {e2}"),
-                },
-                None => "no copy of the previous module to restore".into(),
-            };
-            Err(format!("{e}; {back}"))
-        }
-        Err(e) => Err(e),
+    let new = if info.version.is_empty() {
+        "?"
+    } else {
+        &info.version
+    };
+    if let Err(e) = ins.remove("peregrine") {
+        return if usable {
+            Ok(Placed::Kept {
+                why: format!(
+                    "peregrine {old} is already loaded and kept: version {new} is available but the old module cannot be unloaded ({e}); stop the sensor and run the loader again to replace it"
+                ),
+                reinserted: false,
+                copy: previous.map(Path::to_path_buf),
+            })
+        } else {
+            Err(format!("cannot unload the old module: {e}; left it loaded"))
+        };
+    }
+    log.push(format!("unloaded peregrine {old} to replace it with {new}"));
+    let e = match ins.insert(path) {
+        Ok(()) => return Ok(Placed::Inserted),
+        Err(e) => e,
+    };
+    let restored = match previous {
+        Some(p) => ins.insert(p).map(|()| p),
+        None => Err("no copy of the previous module to restore".into()),
+    };
+    match restored {
+        Ok(p) if usable => Ok(Placed::Kept {
+            why: format!(
+                "peregrine {old} is loaded again: version {new} failed ({e}); restored the previous module from {}",
+                p.display()
+            ),
+            reinserted: true,
+            copy: Some(p.to_path_buf()),
+        }),
+        Ok(p) => Err(format!(
+            "{e}; restored the previous module from {}",
+            p.display()
+        )),
+        Err(e2) => Err(format!("{e}; could not restore the previous module: {e2}")),
     }
 }
 
@@ -170,25 +234,44 @@ pub fn auto(
     previous: Option<&Path>,
 ) -> Decision {
     let mut attempts = Vec::new();
-    let mut chosen: Option<(String, Option<ModuleChoice>)> = None;
+    let mut chosen: Option<(String, String, Option<ModuleChoice>)> = None;
     let blocker = kmod_blocker(f);
     // Why no kernel module: what the modern eBPF choice reports.
     let mut kmod_reasons: Vec<String> = blocker.iter().cloned().collect();
-    for &step in &cfg.order {
+    // A compatible loaded module while a prebuilt step follows: the repositories decide
+    // whether another version replaces it; it is kept when they offer nothing.
+    let mut loaded_kept: Option<(String, ModuleChoice)> = None;
+    for (pos, &step) in cfg.order.iter().enumerate() {
         let mut detail = Vec::new();
-        let result: Result<(String, Option<ModuleChoice>), String> = match step {
+        let result: StepResult = match step {
             Step::Loaded => match &f.loaded_module {
                 None => Err("no peregrine module is loaded".into()),
-                Some(v) if api::compatible(v) => Ok((
-                    format!("peregrine {v} is already loaded and speaks the sensor's API {}", api::sensor_api()),
-                    Some(ModuleChoice {
-                        path: None,
+                Some(v) if api::compatible(v) => {
+                    let why = format!(
+                        "peregrine {v} is already loaded and speaks the sensor's API {}",
+                        api::sensor_api()
+                    );
+                    let choice = ModuleChoice {
+                        path: previous.map(Path::to_path_buf),
                         source: "already loaded".into(),
                         version: v.clone(),
                         api_version: v.clone(),
                         inserted: false,
-                    }),
-                )),
+                        kept: true,
+                    };
+                    if cfg.order[pos + 1..].contains(&Step::Prebuilt) && !cfg.repos.repos.is_empty() {
+                        attempts.push(Attempt {
+                            step,
+                            ok: true,
+                            detail: vec![format!(
+                                "{why}; the repositories decide whether another version replaces it"
+                            )],
+                        });
+                        loaded_kept = Some((why, choice));
+                        continue;
+                    }
+                    Ok((why, Some(choice)))
+                }
                 Some(v) => Err(format!(
                     "loaded peregrine {v:?} does not speak the sensor's API {}; it will be replaced",
                     api::sensor_api()
@@ -208,7 +291,7 @@ pub fn auto(
         };
         match result {
             Ok((why, module)) => {
-                detail.insert(0, why);
+                detail.insert(0, why.clone());
                 attempts.push(Attempt {
                     step,
                     ok: true,
@@ -219,36 +302,36 @@ pub fn auto(
                 } else {
                     "kmod"
                 };
-                chosen = Some((driver.into(), module));
+                chosen = Some((driver.into(), why, module));
                 break;
             }
             Err(why) => {
                 if matches!(step, Step::Prebuilt | Step::Build) && !kmod_reasons.contains(&why) {
                     kmod_reasons.push(why.clone());
                 }
-                detail.insert(0, why);
+                detail.insert(0, why.clone());
                 attempts.push(Attempt {
                     step,
                     ok: false,
                     detail,
                 });
+                if step == Step::Prebuilt {
+                    if let Some((kept_why, choice)) = loaded_kept.take() {
+                        let reason = format!("{kept_why}; kept it (no other version: {why})");
+                        chosen = Some(("kmod".into(), reason, Some(choice)));
+                        break;
+                    }
+                }
             }
         }
     }
-    let (driver, reason, module) = match chosen {
-        Some((driver, module)) => {
-            let reason = attempts
-                .last()
-                .and_then(|a| a.detail.first().cloned())
-                .unwrap_or_default();
-            (driver, reason, module)
-        }
-        None => (
+    let (driver, reason, module) = chosen.unwrap_or_else(|| {
+        (
             "none".into(),
             "no driver can run here; see the attempts".into(),
             None,
-        ),
-    };
+        )
+    });
     Decision {
         driver,
         reason,
@@ -262,6 +345,34 @@ pub fn auto(
 }
 
 type StepResult = Result<(String, Option<ModuleChoice>), String>;
+
+/// The step's result for what [`install`] did: the new module, or the loaded one kept.
+fn outcome(
+    f: &HostFacts,
+    placed: Placed,
+    inserted_why: String,
+    new: ModuleChoice,
+) -> (String, Option<ModuleChoice>) {
+    match placed {
+        Placed::Inserted => (inserted_why, Some(new)),
+        Placed::Kept {
+            why,
+            reinserted,
+            copy,
+        } => {
+            let v = f.loaded_module.clone().unwrap_or_default();
+            let kept = ModuleChoice {
+                path: copy,
+                source: "already loaded".into(),
+                version: v.clone(),
+                api_version: v,
+                inserted: reinserted,
+                kept: true,
+            };
+            (why, Some(kept))
+        }
+    }
+}
 
 fn prebuilt(
     f: &HostFacts,
@@ -282,20 +393,23 @@ fn prebuilt(
         )
     })?;
     let info = check_module(&found.image, &found.path.display().to_string(), f)?;
-    install(f, ins, &found.path, previous, log)?;
-    Ok((
+    let placed = install(f, ins, &found.path, &info, previous, log)?;
+    Ok(outcome(
+        f,
+        placed,
         format!(
             "prebuilt module from {} {} (vermagic and API checked)",
             found.repo,
             ins.done()
         ),
-        Some(ModuleChoice {
+        ModuleChoice {
             path: Some(found.path),
             source: found.repo,
             version: info.version,
             api_version: info.api_version,
             inserted: true,
-        }),
+            kept: false,
+        },
     ))
 }
 
@@ -314,15 +428,42 @@ fn built(
     let path = build::build(f, &cfg.build, log)?;
     let image = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let info = check_module(&image, &path.display().to_string(), f)?;
-    install(f, ins, &path, previous, log)?;
-    Ok((
+    let placed = install(f, ins, &path, &info, previous, log)?;
+    Ok(outcome(
+        f,
+        placed,
         format!("module built against the installed headers {}", ins.done()),
-        Some(ModuleChoice {
+        ModuleChoice {
             path: Some(path),
             source: "kbuild".into(),
             version: info.version,
             api_version: info.api_version,
             inserted: true,
-        }),
+            kept: false,
+        },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_build_needs_the_version_and_a_known_srcversion_to_match() {
+        let ko = modinfo::fake_module("6.1.0-10-amd64 SMP ", "1.0.0", "1.0.0");
+        let mut info = modinfo::read(&ko, "mem").expect("modinfo");
+        let mut f = HostFacts::default();
+        assert!(same_build(&f, "1.0.0", &info));
+        assert!(!same_build(&f, "1.0.1", &info));
+        // Unknown on either side: the version decides.
+        f.loaded_srcversion = Some("AAAA".into());
+        assert!(same_build(&f, "1.0.0", &info));
+        info.srcversion = "BBBB".into();
+        assert!(
+            !same_build(&f, "1.0.0", &info),
+            "rebuilt from other sources"
+        );
+        info.srcversion = "AAAA".into();
+        assert!(same_build(&f, "1.0.0", &info));
+    }
 }

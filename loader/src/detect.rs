@@ -39,6 +39,9 @@ pub struct HostFacts {
     pub cap_eff: Option<u64>,
     /// The loaded peregrine module's version (its `MODULE_VERSION` is the API version).
     pub loaded_module: Option<String>,
+    /// The loaded module's `srcversion` (modpost's source digest), telling two builds of one
+    /// version apart.
+    pub loaded_srcversion: Option<String>,
 }
 
 impl HostFacts {
@@ -140,6 +143,8 @@ pub fn detect(root: &Path, ov: &Overrides) -> HostFacts {
                 .exists()
                 .then(String::new)
         }),
+        loaded_srcversion: read_trim(&under(root, "/sys/module/peregrine/srcversion"))
+            .filter(|s| !s.is_empty()),
     }
 }
 

@@ -46,10 +46,13 @@ impl Inserter for Kernel {
         let rc =
             unsafe { libc::syscall(libc::SYS_delete_module, cname.as_ptr(), libc::O_NONBLOCK) };
         if rc != 0 {
-            return Err(format!(
-                "delete_module {name}: {}",
-                std::io::Error::last_os_error()
-            ));
+            let e = std::io::Error::last_os_error();
+            // With O_NONBLOCK a held reference gives EWOULDBLOCK instead of a wait.
+            let hint = match e.raw_os_error() {
+                Some(libc::EWOULDBLOCK) => ": it is in use (a sensor has its devices open)",
+                _ => "",
+            };
+            return Err(format!("delete_module {name}: {e}{hint}"));
         }
         Ok(())
     }

@@ -251,7 +251,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             // A module kept because it is loaded is still ours to clean up if an earlier run
             // of this loader inserted it.
             if let Some(m) = decision.module.as_mut() {
-                m.inserted |= m.path.is_none() && inserted_before;
+                m.inserted |= m.kept && inserted_before;
             }
             // The sensor reads the decision for the running kernel only.
             if !other_kernel {

@@ -1,110 +1,15 @@
 //! `auto` against a fake HOST_ROOT and repositories served by `peregrine-driver-index serve`
 //! on 127.0.0.1. Nothing is ever inserted: a dry-run inserter records what would be.
 
-use peregrine_driver_index::{fetch, modinfo, repo, serve, FetchOptions};
-use peregrine_loader::auto::{auto, AutoConfig, Decision, Step};
-use peregrine_loader::build::BuildConfig;
-use peregrine_loader::detect::{detect, HostFacts, Overrides};
-use peregrine_loader::insert::{DryRun, Inserter};
-use peregrine_loader::repos::RepoConfig;
+mod common;
+
+use common::*;
+use peregrine_driver_index::{fetch, modinfo, repo};
+use peregrine_loader::auto::auto;
+use peregrine_loader::insert::DryRun;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-const RELEASE: &str = "6.1.0-10-amd64";
-const UNAME_V: &str = "#1 SMP PREEMPT_DYNAMIC Debian 6.1.38-2 (2023-07-27)";
-
-fn host(dir: &Path, modules: bool) -> HostFacts {
-    let root = dir.join("host");
-    let mut files = vec![
-        ("proc/sys/kernel/osrelease", RELEASE),
-        ("proc/sys/kernel/version", UNAME_V),
-        ("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n"),
-    ];
-    if modules {
-        files.push(("proc/modules", ""));
-    }
-    for (p, s) in files {
-        let path = root.join(p);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(path, s).expect("write");
-    }
-    let mut f = detect(&root, &Overrides::default());
-    f.arch = "x86_64".into();
-    f.cap_eff = Some(u64::MAX);
-    f
-}
-
-/// A repository holding one module whose vermagic names `vermagic_release`.
-fn make_repo(dir: &Path, vermagic_release: &str, api: &str) -> PathBuf {
-    let sub = dir.join("x86_64");
-    std::fs::create_dir_all(&sub).expect("mkdir");
-    let ko = modinfo::fake_module(
-        &format!("{vermagic_release} SMP preempt mod_unload "),
-        "1.0.0",
-        api,
-    );
-    let name = format!("peregrine_debian_{vermagic_release}.ko");
-    std::fs::write(sub.join(&name), ko).expect("write");
-    std::fs::write(sub.join(format!("{name}.uname-v")), UNAME_V).expect("write");
-    write_index(dir);
-    dir.join("x86_64").join(name)
-}
-
-fn write_index(dir: &Path) {
-    let index = repo::build(dir, "debian", None).expect("build");
-    fetch::write_atomic(&dir.join("index.json"), &index.to_json()).expect("index");
-}
-
-fn config(tmp: &Path, repos: Vec<String>) -> AutoConfig {
-    AutoConfig {
-        order: Step::DEFAULT_ORDER.to_vec(),
-        repos: RepoConfig {
-            repos,
-            cache_dir: tmp.join("cache"),
-            no_download: false,
-            fetch: FetchOptions {
-                timeout: Duration::from_secs(1),
-                retries: 0,
-                backoff: Duration::from_millis(10),
-                ca_bundle: None,
-            },
-            public_key: None,
-        },
-        build: BuildConfig {
-            source: None,
-            work_dir: tmp.join("build"),
-            timeout: Duration::from_secs(5),
-            make: "make".into(),
-        },
-        ebpf_check: Box::new(|| Ok(())),
-    }
-}
-
-fn served(dir: &Path) -> String {
-    format!(
-        "http://{}",
-        serve::spawn(dir.to_path_buf(), "127.0.0.1:0").expect("serve")
-    )
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        for e in rd.flatten() {
-            if e.path().is_dir() {
-                out.extend(files_under(&e.path()));
-            } else {
-                out.push(e.path());
-            }
-        }
-    }
-    out
-}
-
-fn explain(d: &Decision) -> String {
-    serde_json::to_string_pretty(&d.attempts).unwrap_or_default()
-}
 
 #[test]
 fn kernel_without_module_support_ends_on_modern_ebpf() {
@@ -299,55 +204,6 @@ fn incompatible_api_is_not_chosen() {
     assert!(ins.inserted.is_empty());
     assert!(
         explain(&d).contains("no kmod for kernel"),
-        "{}",
-        explain(&d)
-    );
-}
-
-/// Fails the first insert, accepts the rest.
-#[derive(Default)]
-struct FailsOnce {
-    calls: Vec<String>,
-}
-
-impl Inserter for FailsOnce {
-    fn insert(&mut self, path: &Path) -> Result<(), String> {
-        self.calls.push(format!("insert {}", path.display()));
-        if self
-            .calls
-            .iter()
-            .filter(|c| c.starts_with("insert"))
-            .count()
-            == 1
-        {
-            return Err("finit_module: Key was rejected by service".into());
-        }
-        Ok(())
-    }
-    fn remove(&mut self, name: &str) -> Result<(), String> {
-        self.calls.push(format!("remove {name}"));
-        Ok(())
-    }
-}
-
-#[test]
-fn failed_replacement_restores_the_previous_module() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let repo_dir = tmp.path().join("repo");
-    make_repo(&repo_dir, RELEASE, "1.0.0");
-    let old = tmp.path().join("old.ko");
-    std::fs::write(&old, b"old").expect("write");
-    let mut f = host(tmp.path(), true);
-    f.loaded_module = Some("0.1.0".into());
-    let mut cfg = config(tmp.path(), vec![served(&repo_dir)]);
-    cfg.order = vec![Step::Loaded, Step::Prebuilt];
-    let mut ins = FailsOnce::default();
-    let d = auto(&f, &cfg, &mut ins, Some(&old));
-    assert_eq!(d.driver, "none");
-    assert_eq!(ins.calls.len(), 3, "{:?}", ins.calls);
-    assert_eq!(ins.calls[2], format!("insert {}", old.display()));
-    assert!(
-        explain(&d).contains("restored the previous module"),
         "{}",
         explain(&d)
     );

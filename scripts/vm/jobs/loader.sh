@@ -1,9 +1,44 @@
 #!/bin/sh
 # Guest job: peregrine-loader against real kernels (see tests/loader-vm.sh, which checks
 # the RESULT lines on the host). /job/repo is a signed mirror of the prebuilt matrix,
-# /job/partial a repository without this guest's kernel; the guest has no kernel headers.
+# /job/newer the guest's module as another driver version (1.0.1, same API), /job/partial a
+# repository without this guest's kernel; the guest has no kernel headers.
 L="peregrine-loader --cache-dir /tmp/cache --decision-file /run/peregrine/driver.json"
 NOREPOS="--repos-file /nonexistent"
+# The sensor reads the decision at its default path, /var/run being /run as on Debian.
+mkdir -p /var && ln -sfn /run /var/run
+printf 'root:*:19000:0:99999:7:::\n' >/etc/shadow
+
+wait_for() { # PATTERN FILE PID: until PATTERN is in FILE, PID exits, or 60 s
+	i=0
+	while ! grep -q "$1" "$2" 2>/dev/null && kill -0 "$3" 2>/dev/null && [ $i -lt 300 ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+}
+
+# sensor PREFIX: `peregrine run` on the loader's decision while `cat /etc/shadow` runs; it
+# stays up until stop_sensor, so a loader run can meet the module in use.
+sensor() {
+	peregrine run >/out/$1-sensor.out 2>/out/$1-sensor.err &
+	spid=$!
+	wait_for 'capturing with' /out/$1-sensor.err $spid
+	cat /etc/shadow >/dev/null
+	wait_for 'file=/etc/shadow' /out/$1-sensor.out $spid
+}
+stop_sensor() { # PREFIX
+	kill -TERM $spid 2>/dev/null
+	wait $spid
+	echo "RESULT $1_sensor_rc=$?"
+	if grep -q '^peregrine: capturing with the kernel module' /out/$1-sensor.err; then
+		echo "RESULT $1_sensor_driver=kmod"
+	elif grep -q '^peregrine: capturing with modern eBPF' /out/$1-sensor.err; then
+		echo "RESULT $1_sensor_driver=modern-ebpf"
+	fi
+	grep -q 'Sensitive file opened for reading (file=/etc/shadow' /out/$1-sensor.out &&
+		echo "RESULT $1_sensor_alert=ok"
+	echo "RESULT $1_sensor_events=$(sed -n 's/^peregrine: stopping after \([0-9]*\) events.*/\1/p' /out/$1-sensor.err)"
+}
 
 # 1. The whole matrix, served over HTTP inside the guest, signed index checked.
 peregrine-driver-index serve /job/repo --listen 127.0.0.1:8080 >/out/serve.log 2>&1 &
@@ -15,17 +50,35 @@ cp /run/peregrine/driver.json /out/driver-prebuilt.json
 [ -c /dev/peregrine0 ] && echo "RESULT device=ok"
 echo "RESULT loaded_version=$(cat /sys/module/peregrine/version 2>/dev/null)"
 
-# 2. Again: the compatible module already loaded is kept.
+# 2. The sensor captures through the module the loader chose. While it holds the module, a
+# repository with another driver version cannot replace it: the loaded one is kept.
+sensor kmod
+$L --explain auto --repo file:///job/newer $NOREPOS >/out/auto-busy.log 2>&1
+echo "RESULT auto_busy_rc=$?"
+echo "RESULT busy_version=$(cat /sys/module/peregrine/version 2>/dev/null)"
+stop_sensor kmod
+
+# 3. Again from the mirror: the same version already loaded is kept.
 $L --explain auto --repo http://127.0.0.1:8080 $NOREPOS >/out/auto-loaded.log 2>&1
 echo "RESULT auto_loaded_rc=$?"
 
-# 3. cleanup unloads what the loader inserted.
+# 4. Sensor stopped: the other version replaces the loaded module.
+$L --explain auto --repo file:///job/newer $NOREPOS >/out/auto-replace.log 2>&1
+echo "RESULT auto_replace_rc=$?"
+echo "RESULT replaced_version=$(cat /sys/module/peregrine/version 2>/dev/null)"
+
+# 5. cleanup unloads what the loader inserted.
 $L cleanup >/out/cleanup.log 2>&1
 echo "RESULT cleanup_rc=$?"
 if [ -e /sys/module/peregrine ]; then echo "RESULT after_cleanup=loaded"; else echo "RESULT after_cleanup=unloaded"; fi
 
-# 4. This kernel missing from the repository and no headers: modern eBPF, with the reasons.
+# 6. This kernel missing from the repository and no headers: modern eBPF, with the reasons.
 $L --explain auto --repo file:///job/partial $NOREPOS >/out/auto-fallback.log 2>&1
 echo "RESULT auto_fallback_rc=$?"
 cp /run/peregrine/driver.json /out/driver-fallback.json
 if [ -e /sys/module/peregrine ]; then echo "RESULT fallback_module=loaded"; else echo "RESULT fallback_module=none"; fi
+# The sensor follows that decision too.
+if grep -q '"driver": "modern-ebpf"' /run/peregrine/driver.json; then
+	sensor ebpf
+	stop_sensor ebpf
+fi

@@ -284,6 +284,25 @@ fn gen_converter(text: &str, code: &mut String) {
     sorted.dedup();
     assert_eq!(sorted, keys, "converter keys must be sorted and unique");
     let _ = writeln!(code, "];");
+    // Where each code's entries start (entries of code c are
+    // CONVERSION_START[c]..CONVERSION_START[c + 1]): the savefile converter
+    // looks up twice per old event, and a binary search over the whole table
+    // was a measurable share of a replay.
+    let max_code = keys.iter().map(|k| k.0).max().unwrap_or(0) as usize;
+    let mut start = Vec::with_capacity(max_code + 2);
+    let mut i = 0;
+    for c in 0..=max_code + 1 {
+        while i < keys.len() && (keys[i].0 as usize) < c {
+            i += 1;
+        }
+        start.push(i.to_string());
+    }
+    let _ = writeln!(
+        code,
+        "/// Index of the first CONVERSIONS entry of each code (one past the last code at the end).\npub static CONVERSION_START: [u16; {}] = [{}];",
+        start.len(),
+        start.join(", ")
+    );
 }
 
 fn gen_syscalls(text: &str, code: &mut String) {

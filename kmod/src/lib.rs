@@ -65,11 +65,13 @@ pub fn syscall_name_x86_64(nr: u16) -> Option<&'static str> {
 /// The converter step for an old event with `nparams` parameters. `nparams`
 /// is truncated to 8 bits, as upstream's table lookup does.
 pub fn conversion(code: u16, nparams: u32) -> Option<&'static Conversion> {
-    let key = (code as u32, nparams & 0xff);
+    let c = code as usize;
+    let (lo, hi) = (*CONVERSION_START.get(c)?, *CONVERSION_START.get(c + 1)?);
+    let n = nparams & 0xff;
     CONVERSIONS
-        .binary_search_by_key(&key, |c| (c.code, c.nparams))
-        .ok()
-        .map(|i| &CONVERSIONS[i])
+        .get(lo as usize..hi as usize)?
+        .iter()
+        .find(|e| e.nparams == n)
 }
 
 /// A flag table by its name in the event table (`file_flags`, ...).
@@ -125,6 +127,27 @@ mod tests {
         // event-table.md §1 summary: 223 OLD_VERSION, 35 UNUSED, 3 LARGE_PAYLOAD.
         assert_eq!((old, unused, large), (223, 35, 3));
         assert_eq!(CONVERSIONS.len(), 253);
+    }
+
+    #[test]
+    fn conversion_index_finds_every_entry_and_nothing_else() {
+        for c in &CONVERSIONS {
+            let found = conversion(c.code as u16, c.nparams).expect("indexed");
+            assert_eq!((found.code, found.nparams), (c.code, c.nparams));
+            // nparams is truncated to 8 bits, as upstream's lookup does.
+            assert!(conversion(c.code as u16, c.nparams + 256).is_some());
+        }
+        for code in 0..=EVENT_MAX + 1 {
+            for n in 0..20 {
+                let want = CONVERSIONS
+                    .iter()
+                    .find(|e| (e.code, e.nparams) == (code as u32, n));
+                assert_eq!(
+                    conversion(code, n).map(|e| e as *const _),
+                    want.map(|e| e as *const _)
+                );
+            }
+        }
     }
 
     #[test]

@@ -26,38 +26,48 @@ pub(crate) struct BlockHeader {
     pub offset: u64,
 }
 
+/// Bytes read from the underlying stream at a time. Blocks that fit are
+/// served from this window without going through `Read` per block (replay
+/// reads millions of ~70-byte event blocks).
+const WINDOW: usize = 256 << 10;
+
 pub(crate) struct BlockReader {
+    /// The file, or a gzip decoder over it.
     inner: Box<dyn Read + Send>,
     path: Option<PathBuf>,
     /// Bytes consumed from the decompressed stream.
     pos: u64,
+    /// Read-ahead window: bytes `lo..hi` are read but not consumed.
+    win: Vec<u8>,
+    lo: usize,
+    hi: usize,
 }
 
 impl BlockReader {
     /// Wraps `r`, transparently decompressing it when it starts with the
     /// gzip magic `1f 8b` (as zlib's gzopen does).
     pub fn new(r: Box<dyn Read + Send>, path: Option<PathBuf>) -> Result<Self, ScapError> {
-        let mut r = BufReader::with_capacity(128 << 10, r);
-        let mut magic = [0u8; 2];
-        let n = read_full(&mut r, &mut magic).map_err(|source| ScapError::Read {
-            path: path.clone(),
-            offset: 0,
-            source,
-        })?;
-        let head = std::io::Cursor::new(magic[..n].to_vec());
-        let inner: Box<dyn Read + Send> = if n == 2 && magic == [0x1f, 0x8b] {
-            Box::new(BufReader::with_capacity(
-                128 << 10,
-                MultiGzDecoder::new(head.chain(r)),
-            ))
-        } else {
-            Box::new(head.chain(r))
-        };
-        Ok(BlockReader {
-            inner,
+        let mut br = BlockReader {
+            inner: r,
             path,
             pos: 0,
-        })
+            win: vec![0; WINDOW],
+            lo: 0,
+            hi: 0,
+        };
+        let n = br.fill(2).map_err(|e| br.read_err(e))?;
+        if n >= 2 && br.win[..2] == [0x1f, 0x8b] {
+            // The magic is already in the window: the decoder reads it from
+            // there, then the rest of the stream.
+            let head = std::io::Cursor::new(br.win[br.lo..br.hi].to_vec());
+            let raw = std::mem::replace(&mut br.inner, Box::new(std::io::empty()));
+            br.inner = Box::new(MultiGzDecoder::new(BufReader::with_capacity(
+                128 << 10,
+                head.chain(raw),
+            )));
+            (br.lo, br.hi) = (0, 0);
+        }
+        Ok(br)
     }
 
     pub fn pos(&self) -> u64 {
@@ -70,6 +80,36 @@ impl BlockReader {
             offset: self.pos,
             source,
         }
+    }
+
+    /// Makes at least `need` (<= WINDOW) bytes available in the window, or
+    /// as many as the stream has left; returns how many are available.
+    fn fill(&mut self, need: usize) -> std::io::Result<usize> {
+        if self.hi - self.lo >= need {
+            return Ok(self.hi - self.lo);
+        }
+        if self.lo > 0 {
+            self.win.copy_within(self.lo..self.hi, 0);
+            self.hi -= self.lo;
+            self.lo = 0;
+        }
+        while self.hi < need {
+            match self.inner.read(&mut self.win[self.hi..]) {
+                Ok(0) => break,
+                Ok(k) => self.hi += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(self.hi)
+    }
+
+    /// Consumes `n` available bytes.
+    fn consume(&mut self, n: usize) -> &[u8] {
+        let s = &self.win[self.lo..self.lo + n];
+        self.lo += n;
+        self.pos += n as u64;
+        s
     }
 
     /// The next block header, its length checked; `None` at a clean end of
@@ -85,9 +125,8 @@ impl BlockReader {
     /// be recognised as "not a capture" before its length is judged).
     pub fn next_header_unchecked(&mut self) -> Result<Option<BlockHeader>, ScapError> {
         let offset = self.pos;
-        let mut h = [0u8; 8];
-        let n = read_full(&mut self.inner, &mut h).map_err(|e| self.read_err(e))?;
-        self.pos += n as u64;
+        let n = self.fill(8).map_err(|e| self.read_err(e))?.min(8);
+        let h = self.consume(n);
         if n == 0 {
             return Ok(None);
         }
@@ -126,18 +165,32 @@ impl BlockReader {
             });
         }
         // Body plus trailer; len >= FRAMING was checked by next_header.
-        let want = u64::from(h.len - 8);
+        let want = (h.len - 8) as usize;
         buf.clear();
-        let got = (&mut self.inner)
-            .take(want)
-            .read_to_end(buf)
-            .map_err(|e| self.read_err(e))?;
-        self.pos += got as u64;
-        if (got as u64) < want {
+        let mut got = if want <= WINDOW {
+            let n = self.fill(want).map_err(|e| self.read_err(e))?.min(want);
+            buf.extend_from_slice(self.consume(n));
+            n
+        } else {
+            // Larger than the window: what it holds, then straight from the
+            // stream.
+            let n = self.hi - self.lo;
+            buf.extend_from_slice(self.consume(n));
+            n
+        };
+        if got < want {
+            let more = (&mut self.inner)
+                .take((want - got) as u64)
+                .read_to_end(buf)
+                .map_err(|e| self.read_err(e))?;
+            self.pos += more as u64;
+            got += more;
+        }
+        if got < want {
             return Err(ScapError::Truncated {
                 offset: h.offset,
                 block_type: Some(h.block_type),
-                need: want,
+                need: want as u64,
                 have: got as u64,
             });
         }
@@ -155,20 +208,6 @@ impl BlockReader {
         buf.truncate(body_len);
         Ok(())
     }
-}
-
-/// Reads until `buf` is full or the stream ends; returns the bytes read.
-fn read_full<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 /// A block is at least its framing long and a multiple of 4.

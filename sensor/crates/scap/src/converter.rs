@@ -10,13 +10,12 @@
 //! - the store is bounded: past `max_tids` threads the oldest slot is
 //!   evicted (`slot_evictions`). Upstream's store grows without limit.
 
-use std::collections::{BTreeMap, HashMap};
-
 use peregrine_event::{EventBuilder, EventRef};
 use peregrine_wire::{
     conversion, event_info, Action, Instr, InstrSource, ParamType, MAX_EVENT_SIZE,
 };
 
+use crate::enter_store::EnterStore;
 use crate::error::ConvertError;
 
 /// `MAX_CONVERSION_BOUNDARY`: an event that takes this many steps is an error.
@@ -57,19 +56,10 @@ enum Eligibility {
     Continue,
 }
 
-struct Slot {
-    gen: u64,
-    bytes: Vec<u8>,
-}
-
 /// The converter with its per-thread enter store. Feed it the events of one
 /// capture in order.
 pub struct Converter {
-    slots: HashMap<u64, Slot>,
-    /// Store order (generation -> tid), for evicting the oldest slot.
-    order: BTreeMap<u64, u64>,
-    gen: u64,
-    max_tids: usize,
+    store: EnterStore,
     cur: Vec<u8>,
     next: Vec<u8>,
     builder: EventBuilder,
@@ -93,10 +83,7 @@ impl Converter {
     /// A converter whose store holds at most `max_tids` (>= 1) threads.
     pub fn with_max_tids(max_tids: usize) -> Self {
         Converter {
-            slots: HashMap::new(),
-            order: BTreeMap::new(),
-            gen: 0,
-            max_tids: max_tids.max(1),
+            store: EnterStore::new(max_tids),
             cur: Vec::new(),
             next: Vec::new(),
             builder: EventBuilder::new(),
@@ -110,7 +97,7 @@ impl Converter {
 
     /// Threads with an enter event in the store.
     pub fn stored_tids(&self) -> usize {
-        self.slots.len()
+        self.store.len()
     }
 
     /// Converts one event. `Ok(None)`: the event was dropped or stored.
@@ -151,11 +138,15 @@ impl Converter {
             });
         }
         let (ts, tid) = (ev.ts(), ev.tid());
-        self.cur.clear();
-        self.cur.extend_from_slice(ev.as_bytes());
+        // The first round reads the input in place; later rounds read what
+        // the previous one built into `cur`.
         let mut changed = false;
         for steps in 1..=MAX_STEPS {
-            let cur = EventRef::parse(&self.cur)?;
+            let cur = if changed {
+                EventRef::parse(&self.cur)?
+            } else {
+                ev
+            };
             let (code, n) = (cur.code(), cur.nparams());
             if steps == MAX_STEPS {
                 return Err(ConvertError::TooManySteps { code, steps });
@@ -169,7 +160,7 @@ impl Converter {
             };
             match conv.action {
                 Action::Store => {
-                    self.store(tid);
+                    self.stats.slot_evictions += self.store.put(tid, cur.as_bytes());
                     self.stats.stored += 1;
                     return Ok(Outcome::Stored);
                 }
@@ -178,7 +169,7 @@ impl Converter {
                     return Ok(delivered);
                 }
                 Action::StoreAndPass => {
-                    self.store(tid);
+                    self.stats.slot_evictions += self.store.put(tid, cur.as_bytes());
                     self.stats.stored_and_passed += 1;
                     self.count_delivered(delivered);
                     return Ok(delivered);
@@ -203,12 +194,11 @@ impl Converter {
                 base,
                 conv.instrs,
                 tid,
-                &mut self.slots,
-                &mut self.order,
+                &mut self.store,
                 &mut self.stats,
             )?;
             if consumed {
-                take_slot(&mut self.slots, &mut self.order, tid);
+                self.store.take(tid);
             }
             self.next.clear();
             self.builder.finish_into(ts, tid, target, &mut self.next)?;
@@ -246,42 +236,6 @@ impl Converter {
         } else {
             self.stats.passed += 1;
         }
-    }
-
-    /// Copies the current event into `tid`'s slot, evicting the oldest slot
-    /// when the store is full.
-    fn store(&mut self, tid: u64) {
-        self.gen += 1;
-        let mut bytes = match self.slots.remove(&tid) {
-            Some(old) => {
-                self.order.remove(&old.gen);
-                old.bytes
-            }
-            None => Vec::new(),
-        };
-        bytes.clear();
-        bytes.extend_from_slice(&self.cur);
-        self.slots.insert(
-            tid,
-            Slot {
-                gen: self.gen,
-                bytes,
-            },
-        );
-        self.order.insert(self.gen, tid);
-        while self.slots.len() > self.max_tids {
-            let Some((_, old_tid)) = self.order.pop_first() else {
-                break;
-            };
-            self.slots.remove(&old_tid);
-            self.stats.slot_evictions += 1;
-        }
-    }
-}
-
-fn take_slot(slots: &mut HashMap<u64, Slot>, order: &mut BTreeMap<u64, u64>, tid: u64) {
-    if let Some(s) = slots.remove(&tid) {
-        order.remove(&s.gen);
     }
 }
 
@@ -329,8 +283,7 @@ fn build_params(
     base: usize,
     instrs: &[Instr],
     tid: u64,
-    slots: &mut HashMap<u64, Slot>,
-    order: &mut BTreeMap<u64, u64>,
+    store: &mut EnterStore,
     stats: &mut ConvertStats,
 ) -> Result<bool, ConvertError> {
     let tinfo = event_info(target).ok_or(ConvertError::NoTargetParam {
@@ -371,10 +324,7 @@ fn build_params(
             }
             InstrSource::FromEnter => {
                 let want = cur.code().wrapping_sub(1);
-                let slot = slots
-                    .get(&tid)
-                    .map(|s| EventRef::parse(&s.bytes))
-                    .transpose()?;
+                let slot = store.get(tid).map(EventRef::parse).transpose()?;
                 match slot {
                     Some(enter) if enter.code() == want => {
                         let p = enter.param_raw(ins.index as usize).ok_or(
@@ -389,7 +339,7 @@ fn build_params(
                     }
                     Some(_) => {
                         stats.slot_mismatches += 1;
-                        take_slot(slots, order, tid);
+                        store.take(tid);
                         fallback(b, ins, ptype);
                     }
                     None => fallback(b, ins, ptype),

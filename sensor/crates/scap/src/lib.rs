@@ -39,6 +39,7 @@
 mod block;
 mod bytes;
 mod converter;
+mod enter_store;
 mod error;
 mod fdlist;
 mod header;

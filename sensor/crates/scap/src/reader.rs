@@ -51,7 +51,8 @@ pub struct ReadStats {
     pub skipped_unknown_type: u64,
     /// V1 events (no nparams in the header) upgraded in memory.
     pub v1_events: u64,
-    /// What the converter did (only `next_event` feeds it).
+    /// What the converter did (only `next_event` feeds it; filled in by
+    /// [`CaptureReader::stats`]).
     pub convert: ConvertStats,
 }
 
@@ -114,8 +115,13 @@ impl CaptureReader {
         &self.meta
     }
 
-    pub fn stats(&self) -> &ReadStats {
-        &self.stats
+    /// The counters so far (the converter's are read from it here rather
+    /// than copied on every event).
+    pub fn stats(&self) -> ReadStats {
+        ReadStats {
+            convert: *self.converter.stats(),
+            ..self.stats
+        }
     }
 
     fn read_header_phase(&mut self) -> Result<(), ScapError> {
@@ -215,7 +221,8 @@ impl CaptureReader {
         let Some(p) = self.advance()? else {
             return Ok(None);
         };
-        let event = self.event_at(&p)?;
+        let event = event_in(&self.buf, &p)?;
+        self.stats.events += 1;
         Ok(Some(CapturedEvent {
             event,
             cpu: p.cpu,
@@ -236,17 +243,19 @@ impl CaptureReader {
             };
             let outcome = {
                 let ev = event_in(&self.buf, &p)?;
+                self.stats.events += 1;
                 self.converter.step(ev)
             };
-            self.stats.convert = *self.converter.stats();
             let outcome = outcome.map_err(|source| ScapError::Convert {
                 offset: p.h.offset,
                 num: p.num,
                 source,
             })?;
+            // Parsed again rather than kept from above: a borrow returned
+            // from one iteration of this loop would outlive the next.
             let event = match outcome {
                 Outcome::Dropped | Outcome::Stored => continue,
-                Outcome::Pass => self.event_at(&p)?,
+                Outcome::Pass => event_in(&self.buf, &p)?,
                 Outcome::Converted => {
                     EventRef::parse(self.converter.output()).map_err(|source| {
                         ScapError::Convert {
@@ -267,12 +276,8 @@ impl CaptureReader {
         }
     }
 
-    fn event_at(&self, p: &RawPos) -> Result<EventRef<'_>, ScapError> {
-        event_in(&self.buf, p)
-    }
-
-    /// Reads event blocks until one holds an event this build knows, and
-    /// validates it.
+    /// Reads event blocks until one holds an event this build knows. The
+    /// caller validates the event (`event_in`) and counts it.
     fn advance(&mut self) -> Result<Option<RawPos>, ScapError> {
         loop {
             let h = match self.pending.take() {
@@ -342,8 +347,6 @@ impl CaptureReader {
                 num: self.stats.events + 1,
                 h,
             };
-            self.event_at(&pos)?;
-            self.stats.events += 1;
             return Ok(Some(pos));
         }
     }

@@ -1,4 +1,5 @@
-//! Container id and runtime from cgroup paths.
+//! Container id and runtime from cgroup paths; the rest of what a runtime
+//! knows (names, images, mounts, pods) behind [`ContainerMetadata`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,6 +18,84 @@ pub struct ContainerMeta {
     pub k8s_namespace: Option<String>,
     pub k8s_pod_name: Option<String>,
     pub k8s_pod_uid: Option<String>,
+    /// The container's mounts, in the runtime's order.
+    pub mounts: Vec<Mount>,
+}
+
+/// One mount of a container, as the runtime reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mount {
+    /// Host path (or volume name) mounted.
+    pub source: String,
+    /// Path inside the container.
+    pub dest: String,
+    /// Runtime-specific mode string (e.g. docker's `z`, `ro`); often empty.
+    pub mode: String,
+    pub read_write: bool,
+    /// `private`, `rprivate`, `shared`, ...; often empty.
+    pub propagation: String,
+}
+
+impl ContainerMeta {
+    /// `container.mounts`: `source:dest:mode:rdrw:propagation` per mount,
+    /// space separated (rules.md §4).
+    pub fn mounts_text(&self) -> String {
+        let mut s = String::new();
+        for (i, m) in self.mounts.iter().enumerate() {
+            if i > 0 {
+                s.push(' ');
+            }
+            s.push_str(&m.source);
+            s.push(':');
+            s.push_str(&m.dest);
+            s.push(':');
+            s.push_str(&m.mode);
+            s.push(':');
+            s.push_str(if m.read_write { "true" } else { "false" });
+            s.push(':');
+            s.push_str(&m.propagation);
+        }
+        s
+    }
+
+    /// `container.mount.dest[SRC]`: the destination of the first mount whose
+    /// source matches `src`, a path or a glob (`*`, `?`, as the upstream
+    /// rules write them: `/proc*`, `/root*`).
+    pub fn mount_dest(&self, src: &str) -> Option<&str> {
+        self.mounts
+            .iter()
+            .find(|m| glob_match(src.as_bytes(), m.source.as_bytes()))
+            .map(|m| m.dest.as_str())
+    }
+}
+
+/// fnmatch without flags, for `*` and `?` (`*` crosses `/`); other
+/// characters match themselves.
+fn glob_match(pat: &[u8], s: &[u8]) -> bool {
+    // Iterative matcher with one backtrack point: linear in practice.
+    let (mut p, mut i) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while i < s.len() {
+        match pat.get(p) {
+            Some(b'*') => {
+                star = Some((p, i));
+                p += 1;
+            }
+            Some(&c) if c == b'?' || c == s[i] => {
+                p += 1;
+                i += 1;
+            }
+            _ => match star {
+                Some((sp, si)) => {
+                    p = sp + 1;
+                    i = si + 1;
+                    star = Some((sp, si + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pat[p..].iter().all(|&c| c == b'*')
 }
 
 /// Where container metadata comes from. State asks by 12-char container id;
@@ -141,6 +220,41 @@ mod tests {
         assert_eq!(
             c(&[&format!("0=/user.slice/libpod-{ID}.scope")]).runtime,
             "podman"
+        );
+    }
+
+    #[test]
+    fn mount_dest_matches_source_paths_and_globs() {
+        let m = ContainerMeta {
+            mounts: vec![
+                Mount {
+                    source: "/var/run/docker.sock".into(),
+                    dest: "/run/docker.sock".into(),
+                    read_write: true,
+                    ..Default::default()
+                },
+                Mount {
+                    source: "/proc/sys".into(),
+                    dest: "/host/proc/sys".into(),
+                    mode: "ro".into(),
+                    propagation: "rprivate".into(),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        assert_eq!(
+            m.mount_dest("/var/run/docker.sock"),
+            Some("/run/docker.sock")
+        );
+        assert_eq!(m.mount_dest("/proc*"), Some("/host/proc/sys"));
+        assert_eq!(m.mount_dest("/pro?/sys"), Some("/host/proc/sys"));
+        assert_eq!(m.mount_dest("/root*"), None);
+        assert_eq!(m.mount_dest("/"), None);
+        assert_eq!(m.mount_dest("*"), Some("/run/docker.sock"));
+        assert_eq!(
+            m.mounts_text(),
+            "/var/run/docker.sock:/run/docker.sock::true: /proc/sys:/host/proc/sys:ro:false:rprivate"
         );
     }
 

@@ -20,15 +20,19 @@ mod thread;
 mod users;
 
 pub use container::{
-    container_from_cgroups, ContainerInfo, ContainerMeta, ContainerMetadata, StaticContainers,
+    container_from_cgroups, ContainerInfo, ContainerMeta, ContainerMetadata, Mount,
+    StaticContainers,
 };
 pub use fd::{normalize, resolve, FdInfo, FdType, Role, Tuple};
 pub use fields::{FieldValue, StateField, STATE_FIELDS};
 pub use thread::ThreadInfo;
 pub use users::Users;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
+
+/// Every capability of current kernels (CAP_LAST_CAP = 40, CAP_CHECKPOINT_RESTORE).
+const ALL_CAPS: u64 = (1 << 41) - 1;
 
 /// Bounds on the tables.
 #[derive(Debug, Clone, Copy)]
@@ -70,16 +74,22 @@ pub struct EventFd {
     /// The type the fd has or would have had (open enter events, failed
     /// creations), for `fd.typechar` when there is no entry.
     pub hint: Option<FdType>,
+    /// The event renamed an fd it did not create (`fd.name_changed`).
+    pub name_changed: bool,
 }
 
+/// One process's fds. The maps are keyed by small integers we trust (tids,
+/// fd numbers), so FxHash: a multiply per lookup instead of SipHash's rounds.
+pub(crate) type FdTable = FxHashMap<i64, Arc<FdInfo>>;
+
 /// Threads, fd tables, users.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct State {
-    pub(crate) threads: HashMap<u64, ThreadInfo>,
+    pub(crate) threads: FxHashMap<u64, ThreadInfo>,
     /// fd tables by process id (thread-group leader).
-    pub(crate) fds: HashMap<u64, HashMap<i64, Arc<FdInfo>>>,
+    pub(crate) fds: FxHashMap<u64, FdTable>,
     /// Live threads per process, so a process's fd table goes with its last thread.
-    pub(crate) nthreads: HashMap<u64, u32>,
+    pub(crate) nthreads: FxHashMap<u64, u32>,
     pub users: Users,
     /// Container metadata (names, images, pods); `None` until a runtime client is configured.
     pub containers: Option<Arc<dyn ContainerMetadata>>,
@@ -92,6 +102,28 @@ pub struct State {
     /// still show the fd, the exiting event its process).
     pub(crate) pending_close: Option<(u64, i64)>,
     pub(crate) pending_exit: Option<u64>,
+    /// The capability mask a thread holds after creating or entering a user
+    /// namespace: every capability the kernel knows.
+    pub(crate) max_caps: u64,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            threads: FxHashMap::default(),
+            fds: FxHashMap::default(),
+            nthreads: FxHashMap::default(),
+            users: Users::default(),
+            containers: None,
+            limits: Limits::default(),
+            stats: Stats::default(),
+            cur_tid: 0,
+            cur_fd: EventFd::default(),
+            pending_close: None,
+            pending_exit: None,
+            max_caps: ALL_CAPS,
+        }
+    }
 }
 
 impl State {
@@ -122,7 +154,7 @@ impl State {
 
     /// Total fds over every process.
     pub fn fd_count(&self) -> usize {
-        self.fds.values().map(HashMap::len).sum()
+        self.fds.values().map(FdTable::len).sum()
     }
 
     /// The fd `fd` of the process of `tid`.

@@ -137,6 +137,14 @@ impl State {
         let mut s = State::new(limits);
         s.users = Users::from_host(host_root);
         let proc_dir = host_root.join("proc");
+        // Full capability sets (after unshare/setns of a user namespace) are
+        // those of this kernel, which may know fewer or more than we do.
+        if let Some(last) = read_lossy(&proc_dir.join("sys/kernel/cap_last_cap"))
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .filter(|&n| n < 63)
+        {
+            s.max_caps = (1u64 << (last + 1)) - 1;
+        }
         let Ok(rd) = fs::read_dir(&proc_dir) else {
             return s;
         };

@@ -50,6 +50,9 @@ pub struct ThreadInfo {
     pub container_id: String,
     /// Container runtime from the cgroup path (docker, containerd, cri-o, podman); empty on the host.
     pub container_runtime: &'static str,
+    /// Namespaces (scap clone_flags CLONE_NEW* bits) this thread created
+    /// with unshare or entered with setns since we have known it.
+    pub ns_flags: u32,
 }
 
 pub(crate) fn lossy(b: &[u8]) -> String {

@@ -1,81 +1,12 @@
 //! State tracking from synthetic events: lifecycle, fds, bounds.
 
-use peregrine_event::{EventBuilder, EventRef};
-use peregrine_state::{Limits, State, StateField};
+use peregrine_event::EventBuilder;
+use peregrine_state::{Limits, State};
 use peregrine_wire::raw;
 
-const CLONE_THREAD: u32 = 0x2000;
+mod common;
 
-fn clone_ev(ts: u64, tid: u64, res: i64, pid: u64, ptid: u64, comm: &str, flags: u32) -> Vec<u8> {
-    let mut b = EventBuilder::new();
-    b.i64(res)
-        .str(comm)
-        .raw(b"-x\0")
-        .i64(tid as i64)
-        .i64(pid as i64)
-        .i64(ptid as i64)
-        .str("/")
-        .u64(1024);
-    b.u64(0)
-        .u64(0)
-        .u32(0)
-        .u32(0)
-        .u32(0)
-        .str(comm)
-        .raw(b"cpu=/\0")
-        .u32(flags)
-        .u32(1000)
-        .u32(1000);
-    b.i64(tid as i64).i64(pid as i64).u64(0);
-    b.finish(ts, tid, raw::PPME_SYSCALL_CLONE_20_X as u16)
-        .unwrap()
-}
-
-fn openat(ts: u64, tid: u64, fd: i64, path: &str, flags: u32) -> Vec<u8> {
-    let mut b = EventBuilder::new();
-    b.i64(fd)
-        .i64(-100)
-        .str(path)
-        .u32(flags)
-        .u32(0)
-        .u32(0)
-        .u64(0);
-    b.finish(ts, tid, raw::PPME_SYSCALL_OPENAT_2_X as u16)
-        .unwrap()
-}
-
-fn close(ts: u64, tid: u64, fd: i64) -> Vec<u8> {
-    EventBuilder::new()
-        .i64(0)
-        .i64(fd)
-        .finish(ts, tid, raw::PPME_SYSCALL_CLOSE_X as u16)
-        .unwrap()
-}
-
-fn procexit(ts: u64, tid: u64) -> Vec<u8> {
-    EventBuilder::new()
-        .i64(0)
-        .i64(0)
-        .u8(0)
-        .u8(0)
-        .i64(0)
-        .finish(ts, tid, raw::PPME_PROCEXIT_1_E as u16)
-        .unwrap()
-}
-
-fn field(st: &State, ev: &[u8], name: &str) -> Option<String> {
-    let ev = EventRef::parse(ev).unwrap();
-    let mut s = String::new();
-    StateField::parse(name)
-        .unwrap()
-        .extract(st, &ev)?
-        .write_to(&mut s);
-    Some(s)
-}
-
-fn feed(st: &mut State, ev: &[u8]) {
-    st.process(&EventRef::parse(ev).unwrap());
-}
+use common::*;
 
 #[test]
 fn fork_open_close_exit_lifecycle() {
@@ -195,7 +126,7 @@ fn live_proc_seed_finds_this_process() {
 
 #[test]
 fn container_fields_come_from_cgroups_and_the_metadata_interface() {
-    use peregrine_state::{ContainerMeta, StaticContainers};
+    use peregrine_state::{ContainerMeta, Mount, StaticContainers};
     use std::sync::Arc;
     let id = "3ad7b26ded6d8e7b23da7d48fe889434573036c27ae5a74837233de441c3601e";
     let mut st = State::new(Limits::default());
@@ -210,6 +141,12 @@ fn container_fields_come_from_cgroups_and_the_metadata_interface() {
             privileged: Some(false),
             k8s_namespace: Some("prod".into()),
             k8s_pod_name: Some("web-0".into()),
+            mounts: vec![Mount {
+                source: "/var/run/docker.sock".into(),
+                dest: "/var/run/docker.sock".into(),
+                read_write: true,
+                ..Default::default()
+            }],
             ..Default::default()
         }),
     );
@@ -234,7 +171,7 @@ fn container_fields_come_from_cgroups_and_the_metadata_interface() {
         .u32(0)
         .u32(0)
         .u32(0);
-    b.i64(1).i64(1).u64(0);
+    b.i64(1).i64(1).u64(1_000_000_007);
     let ev = b
         .finish(1, 30, raw::PPME_SYSCALL_CLONE_20_X as u16)
         .unwrap();
@@ -251,10 +188,25 @@ fn container_fields_come_from_cgroups_and_the_metadata_interface() {
         Some("false")
     );
     assert_eq!(field(&st, &ev, "k8s.ns.name").as_deref(), Some("prod"));
+    assert_eq!(
+        field(&st, &ev, "container.mounts").as_deref(),
+        Some("/var/run/docker.sock:/var/run/docker.sock::true:")
+    );
+    assert_eq!(
+        field(&st, &ev, "container.mount.dest[/var/run/docker*]").as_deref(),
+        Some("/var/run/docker.sock")
+    );
+    assert_eq!(field(&st, &ev, "container.mount.dest[/proc*]"), None);
+    assert_eq!(
+        field(&st, &ev, "container.start_ts").as_deref(),
+        Some("1000000007")
+    );
     // A host process has no metadata: the fields are missing, not empty.
     feed(&mut st, &clone_ev(2, 40, 0, 40, 1, "sh", 0));
     let h = clone_ev(3, 40, 0, 40, 1, "sh", 0);
     assert_eq!(field(&st, &h, "container.id").as_deref(), Some("host"));
     assert_eq!(field(&st, &h, "container.type").as_deref(), Some("host"));
     assert_eq!(field(&st, &h, "container.name"), None);
+    assert_eq!(field(&st, &h, "container.mounts"), None);
+    assert_eq!(field(&st, &h, "container.start_ts"), None);
 }

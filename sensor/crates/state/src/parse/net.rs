@@ -42,9 +42,17 @@ impl State {
             f.name = tuple_name(&swapped);
         }
         if *old != f {
-            let pid = self.pid_of(ev.tid());
-            self.cur_fd.info = self.insert_fd(pid, fd, f);
+            self.replace_fd(ev.tid(), fd, &old, f);
         }
+    }
+
+    /// Stores `new` in place of `old` as the event's fd, noting whether the
+    /// event renamed it (`fd.name_changed`: an unconnected UDP socket taking
+    /// each datagram's peer as its name, a connect, a bind).
+    fn replace_fd(&mut self, tid: u64, fd: i64, old: &FdInfo, new: FdInfo) {
+        self.cur_fd.name_changed = old.name != new.name;
+        let pid = self.pid_of(tid);
+        self.cur_fd.info = self.insert_fd(pid, fd, new);
     }
 
     /// connect's enter event: a unix socket is named after the path it
@@ -61,8 +69,7 @@ impl State {
                 let mut f = (*old).clone();
                 f.ftype = FdType::Unix;
                 f.name = String::from_utf8_lossy(p).into_owned();
-                let pid = self.pid_of(tid);
-                self.cur_fd.info = self.insert_fd(pid, fd, f);
+                self.replace_fd(tid, fd, &old, f);
             }
         }
     }
@@ -123,8 +130,7 @@ impl State {
         f.connected = res == 0;
         if res == 0 || res == -115 {
             // Connected (or in progress, EINPROGRESS): the fd takes the tuple.
-            let pid = self.pid_of(tid);
-            self.cur_fd.info = self.insert_fd(pid, fd, f);
+            self.replace_fd(tid, fd, &old, f);
         } else {
             // A failed connect shows where it went, but the fd keeps its name.
             self.cur_fd.info = Some(std::sync::Arc::new(f));
@@ -153,8 +159,9 @@ impl State {
                     let mut f = (*old).clone();
                     f.name = name;
                     f.role = Role::Server;
-                    let pid = self.pid_of(tid);
-                    self.insert_fd(pid, fd, f);
+                    self.cur_fd.num = Some(fd);
+                    self.replace_fd(tid, fd, &old, f);
+                    return;
                 }
             }
         }

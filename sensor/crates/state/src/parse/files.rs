@@ -1,0 +1,128 @@
+//! Files and the other non-socket fds: open*/creat, close, dup*/fcntl dup,
+//! pipe*, memfd, and the single-fd creators (eventfd, signalfd, inotify,
+//! timerfd, userfaultfd, io_uring, bpf, pidfd, epoll).
+
+use super::code;
+use super::{int, str_param, uint};
+use crate::fd::{resolve, FdInfo, FdType};
+use crate::State;
+use peregrine_event::EventRef;
+use peregrine_wire::raw;
+
+// scap file_flags bits used here.
+const O_DIRECTORY: u32 = 0x400;
+const O_CLOEXEC: u32 = 0x1000;
+const O_CREAT_WRONLY: u32 = 0x4 | 0x2;
+// fcntl_commands values.
+const F_DUPFD: u64 = 0x1;
+const F_DUPFD_CLOEXEC: u64 = 0x1A;
+
+impl State {
+    /// open/openat/openat2/creat/open_by_handle_at exits: a file (or
+    /// directory) fd named by its path resolved against dirfd or the cwd.
+    pub(super) fn on_open(&mut self, ev: &EventRef<'_>) {
+        let tid = ev.tid();
+        let c = ev.code();
+        let raw_path = str_param(ev, "name")
+            .or_else(|| str_param(ev, "path"))
+            .unwrap_or_default();
+        let name = if raw_path.is_empty() {
+            String::new()
+        } else if raw_path.starts_with('/') {
+            resolve("", &raw_path)
+        } else {
+            let dir = match int(ev, "dirfd") {
+                Some(d) if d != raw::PPM_AT_FDCWD as i64 && c != code::OPEN_BY_HANDLE_AT => {
+                    self.fd(tid, d).map_or("<UNKNOWN>", |f| f.name.as_str())
+                }
+                _ => self.threads.get(&tid).map_or("", |t| t.cwd.as_str()),
+            };
+            resolve(dir, &raw_path)
+        };
+        let flags = uint(ev, "flags").unwrap_or(0) as u32;
+        let ftype = if flags & O_DIRECTORY != 0 {
+            FdType::Directory
+        } else {
+            FdType::File
+        };
+        let mut fi = FdInfo::new(ftype, name);
+        fi.nameraw = raw_path;
+        fi.open_flags = flags | if c == code::CREAT { O_CREAT_WRONLY } else { 0 };
+        fi.dev = uint(ev, "dev").unwrap_or(0) as u32;
+        fi.ino = uint(ev, "ino").unwrap_or(0);
+        self.new_fd(tid, ev.result(), fi);
+    }
+
+    pub(super) fn on_close(&mut self, ev: &EventRef<'_>) {
+        let tid = ev.tid();
+        let fd = int(ev, "fd");
+        self.use_fd(tid, fd);
+        if let (Some(fd), Some(0)) = (fd, ev.result()) {
+            // Removed before the next event, so this one still shows the fd.
+            self.pending_close = Some((self.pid_of(tid), fd));
+        }
+    }
+
+    pub(super) fn on_fcntl(&mut self, ev: &EventRef<'_>) {
+        if matches!(uint(ev, "cmd"), Some(F_DUPFD | F_DUPFD_CLOEXEC)) {
+            self.on_dup(ev, int(ev, "fd"));
+        } else {
+            self.use_fd(ev.tid(), int(ev, "fd"));
+        }
+    }
+
+    pub(super) fn on_memfd(&mut self, ev: &EventRef<'_>) {
+        let name = str_param(ev, "name")
+            .map(|n| format!("memfd:{n}"))
+            .unwrap_or_default();
+        self.new_fd(ev.tid(), ev.result(), FdInfo::new(FdType::Memfd, name));
+    }
+
+    /// Other EF_CREATES_FD events: an unnamed fd of the syscall's type.
+    pub(super) fn on_creates_fd(&mut self, ev: &EventRef<'_>) {
+        let ftype = match ev.info().map_or("", |i| i.name) {
+            "eventfd" | "eventfd2" => FdType::Event,
+            "signalfd" | "signalfd4" => FdType::Signalfd,
+            "epoll_create" | "epoll_create1" => FdType::Eventpoll,
+            "inotify_init" | "inotify_init1" => FdType::Inotify,
+            "timerfd_create" => FdType::Timerfd,
+            "userfaultfd" => FdType::Userfaultfd,
+            "io_uring_setup" => FdType::IoUring,
+            "bpf" => FdType::Bpf,
+            "pidfd_open" | "pidfd_getfd" => FdType::Pidfd,
+            _ => FdType::Other,
+        };
+        self.new_fd(ev.tid(), ev.result(), FdInfo::new(ftype, String::new()));
+    }
+
+    pub(super) fn on_dup(&mut self, ev: &EventRef<'_>, old: Option<i64>) {
+        let tid = ev.tid();
+        let src = old.and_then(|o| self.fd(tid, o).cloned());
+        match (ev.result(), src) {
+            (Some(r), Some(f)) if r >= 0 => {
+                let mut f = (*f).clone();
+                f.open_flags &= !O_CLOEXEC;
+                self.new_fd(tid, Some(r), f);
+            }
+            _ => self.use_fd(tid, old),
+        }
+    }
+
+    pub(super) fn on_pipe(&mut self, ev: &EventRef<'_>) {
+        if ev.result() != Some(0) {
+            return;
+        }
+        let ino = uint(ev, "ino").unwrap_or(0);
+        let pid = self.pid_of(ev.tid());
+        // Pipes made during capture have no name (sysdig shows them so);
+        // only those found in /proc are called pipe:[ino].
+        for n in ["fd2", "fd1"] {
+            if let Some(fd) = int(ev, n) {
+                let mut f = FdInfo::new(FdType::Pipe, String::new());
+                f.ino = ino;
+                self.cur_fd.num = Some(fd);
+                self.cur_fd.info = self.insert_fd(pid, fd, f);
+            }
+        }
+    }
+}

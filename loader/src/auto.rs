@@ -17,7 +17,7 @@ pub enum Step {
     Loaded,
     /// A prebuilt module from the repositories (or the cache).
     Prebuilt,
-    /// A module built against the installed kernel headers with kbuild.
+    /// A module built against the installed kernel headers (DKMS when present, else kbuild).
     Build,
     /// The modern eBPF probe embedded in the sensor.
     ModernEbpf,
@@ -420,22 +420,22 @@ fn built(
     previous: Option<&Path>,
     log: &mut Vec<String>,
 ) -> StepResult {
-    if let Some(why) = f.signed_modules_only() {
-        return Err(format!(
-            "{why}, and a local build is unsigned: sign modules with an enrolled MOK key (DKMS can) or use the modern eBPF probe"
-        ));
-    }
-    let path = build::build(f, &cfg.build, log)?;
+    let built = build::build(f, &cfg.build, log)?;
+    let path = built.path;
     let image = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let info = check_module(&image, &path.display().to_string(), f)?;
     let placed = install(f, ins, &path, &info, previous, log)?;
     Ok(outcome(
         f,
         placed,
-        format!("module built against the installed headers {}", ins.done()),
+        format!(
+            "module built against the installed headers with {} {}",
+            built.via,
+            ins.done()
+        ),
         ModuleChoice {
             path: Some(path),
-            source: "kbuild".into(),
+            source: built.via.into(),
             version: info.version,
             api_version: info.api_version,
             inserted: true,

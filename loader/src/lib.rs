@@ -1,11 +1,12 @@
 //! The driver loader: detect the host, then `auto` picks and installs a driver (a loaded
-//! module, a verified prebuilt, a module built with kbuild, or the modern eBPF probe) and
+//! module, a verified prebuilt, a module built with DKMS or kbuild, or the modern eBPF probe) and
 //! records why, in a JSON decision file the sensor reads.
 
 pub mod api;
 pub mod auto;
 pub mod build;
 pub mod detect;
+pub mod dkms;
 pub mod insert;
 pub mod repos;
 

@@ -103,6 +103,9 @@ struct AutoArgs {
     module_source: Option<PathBuf>,
     #[arg(long, default_value_t = 600)]
     build_timeout: u64,
+    /// Build with kbuild even when dkms and a DKMS source tree are installed.
+    #[arg(long)]
+    no_dkms: bool,
     /// Decide for this kernel release instead of the running one.
     #[arg(long)]
     kernel_release: Option<String>,
@@ -223,6 +226,14 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                     work_dir: cli.cache_dir.join("build"),
                     timeout: Duration::from_secs(a.build_timeout),
                     make: PathBuf::from("make"),
+                    dkms: if a.no_dkms {
+                        None
+                    } else {
+                        peregrine_loader::dkms::find(
+                            &cli.host_root,
+                            std::env::var_os("PATH").as_deref(),
+                        )
+                    },
                 },
                 ebpf_check: Box::new(|| {
                     let report = peregrine_bpf::support::check();

@@ -53,6 +53,7 @@ fn builds_against_unpacked_debian_headers_and_checks_vermagic() {
             work_dir: tmp.path().join("build"),
             timeout: Duration::from_secs(600),
             make: "make".into(),
+            dkms: None,
         },
         ebpf_check: Box::new(|| Err("not in this test".into())),
     };

@@ -70,6 +70,7 @@ fn main() -> anyhow::Result<()> {
             work_dir: tmp.path().join("build"),
             timeout: Duration::from_secs(1),
             make: "make".into(),
+            dkms: None,
         },
         ebpf_check: Box::new(|| Ok(())),
     };

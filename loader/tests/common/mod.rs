@@ -80,6 +80,7 @@ pub fn config(tmp: &Path, repos: Vec<String>) -> AutoConfig {
             work_dir: tmp.join("build"),
             timeout: Duration::from_secs(5),
             make: "make".into(),
+            dkms: None,
         },
         ebpf_check: Box::new(|| Ok(())),
     }

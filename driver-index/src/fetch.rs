@@ -68,7 +68,7 @@ pub enum FetchError {
 
 impl FetchError {
     /// Worth another attempt at the same URL.
-    fn transient(&self) -> bool {
+    pub(crate) fn transient(&self) -> bool {
         match self {
             FetchError::Timeout { .. } | FetchError::Transport { .. } => true,
             FetchError::Status { code, .. } => *code >= 500,
@@ -79,8 +79,8 @@ impl FetchError {
 
 /// A configured HTTP client plus the `file://` path.
 pub struct Fetcher {
-    agent: ureq::Agent,
-    opts: FetchOptions,
+    pub(crate) agent: ureq::Agent,
+    pub(crate) opts: FetchOptions,
 }
 
 impl Fetcher {
@@ -166,7 +166,7 @@ impl Fetcher {
         Ok(body)
     }
 
-    fn map_err(&self, url: &str, e: ureq::Error) -> FetchError {
+    pub(crate) fn map_err(&self, url: &str, e: ureq::Error) -> FetchError {
         match e {
             ureq::Error::Timeout(_) => FetchError::Timeout {
                 url: url.into(),
@@ -180,7 +180,7 @@ impl Fetcher {
         }
     }
 
-    fn map_io(&self, url: &str, e: std::io::Error) -> FetchError {
+    pub(crate) fn map_io(&self, url: &str, e: std::io::Error) -> FetchError {
         let text = e.to_string();
         if matches!(
             e.kind(),

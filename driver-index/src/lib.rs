@@ -10,6 +10,7 @@ pub mod fetch;
 pub mod index;
 pub mod modinfo;
 pub mod repo;
+pub mod resume;
 pub mod serve;
 
 pub use fetch::{FetchError, FetchOptions, Fetcher};

@@ -166,10 +166,11 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             })?;
             let r = repo::mirror(&fetcher, &from, &to, &kernel_release, key.as_ref())?;
             println!(
-                "{} -> {}: fetched {}, already present {}, not selected {}",
+                "{} -> {}: fetched {} (resumed {}), already present {}, not selected {}",
                 from,
                 to.display(),
                 r.fetched,
+                r.resumed,
                 r.already_present,
                 r.skipped
             );

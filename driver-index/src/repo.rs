@@ -160,13 +160,22 @@ pub fn verify(
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct MirrorReport {
     pub fetched: usize,
+    /// Of those fetched, how many continued a partial download of an earlier run.
+    pub resumed: usize,
     pub already_present: usize,
     pub skipped: usize,
 }
 
+/// Where `mirror` keeps the partial download of `a`: outside the mirrored tree (a dot
+/// directory, which `build` and `serve` clients never list), named by the sha256 so a changed
+/// index never continues another file.
+pub fn partial_path(to: &Path, a: &Artifact) -> PathBuf {
+    to.join(".partial").join(format!("{}.part", a.sha256))
+}
+
 /// Copies the repository at `from` into `to`: the index first (verified against `key` when
 /// given), then each selected artifact, verified and written atomically. A rerun only fetches
-/// what is missing or wrong, so an interrupted mirror resumes. The index is written last and
+/// what is missing or wrong, and continues a file cut mid-transfer (HTTP Range). The index is written last and
 /// byte for byte, so its signature still verifies in the mirror.
 pub fn mirror(
     fetcher: &Fetcher,
@@ -194,9 +203,18 @@ pub fn mirror(
                 continue;
             }
         }
-        fetcher.fetch_verified(&fetch::join_url(from, &a.file), a.size, &a.sha256, &dest)?;
+        let resumed = fetcher.fetch_resumable(
+            &fetch::join_url(from, &a.file),
+            a.size,
+            &a.sha256,
+            &dest,
+            &partial_path(to, a),
+        )?;
         report.fetched += 1;
+        report.resumed += usize::from(resumed > 0);
     }
+    // Empty once every download has completed; left in place otherwise.
+    let _ = std::fs::remove_dir(to.join(".partial"));
     fetch::write_atomic(&to.join(INDEX_FILE), &bytes)?;
     Ok(report)
 }

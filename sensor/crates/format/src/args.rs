@@ -69,7 +69,7 @@ pub fn render_args_with_state(ev: &EventRef<'_>, st: &State, out: &mut String) {
                 };
                 let dir = match dirfd {
                     Some(fd) if fd != -100 => st.fd(tid, fd).map(|f| f.name.clone()),
-                    _ => st.thread(tid).map(|t| t.cwd.clone()),
+                    _ => st.thread(tid).map(|t| t.cwd.to_string()),
                 };
                 if let Some(dir) = dir.filter(|d| !d.is_empty()) {
                     let _ = write!(

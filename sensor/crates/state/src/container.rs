@@ -133,7 +133,9 @@ fn hex64_at(s: &str) -> Option<&str> {
 /// podman, under cgroupfs (`/docker/<id>`, `/kubepods/.../<id>`) and
 /// systemd (`docker-<id>.scope`, `cri-containerd-<id>.scope`,
 /// `crio-<id>.scope`, `libpod-<id>.scope`) drivers.
-pub fn container_from_cgroups(cgroups: &[String]) -> ContainerInfo {
+pub fn container_from_cgroups<S: AsRef<str>>(
+    cgroups: impl IntoIterator<Item = S>,
+) -> ContainerInfo {
     const SCOPES: &[(&str, &str)] = &[
         ("docker-", "docker"),
         ("cri-containerd-", "containerd"),
@@ -141,7 +143,8 @@ pub fn container_from_cgroups(cgroups: &[String]) -> ContainerInfo {
         ("libpod-", "podman"),
     ];
     for cg in cgroups {
-        let path = cg.split_once('=').map_or(cg.as_str(), |(_, p)| p);
+        let cg = cg.as_ref();
+        let path = cg.split_once('=').map_or(cg, |(_, p)| p);
         for comp in path.split('/').rev() {
             for (prefix, rt) in SCOPES {
                 if let Some(id) = comp
@@ -188,7 +191,7 @@ mod tests {
     const ID: &str = "3ad7b26ded6d8e7b23da7d48fe889434573036c27ae5a74837233de441c3601e";
 
     fn c(paths: &[&str]) -> ContainerInfo {
-        container_from_cgroups(&paths.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        container_from_cgroups(paths)
     }
 
     #[test]

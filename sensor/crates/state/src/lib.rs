@@ -16,6 +16,7 @@ mod fd;
 mod fields;
 mod parse;
 mod procfs;
+mod shared;
 mod thread;
 mod users;
 
@@ -25,6 +26,7 @@ pub use container::{
 };
 pub use fd::{normalize, resolve, FdInfo, FdType, Role, Tuple};
 pub use fields::{FieldValue, StateField, STATE_FIELDS};
+pub use shared::{SharedStr, StrList};
 pub use thread::ThreadInfo;
 pub use users::Users;
 

@@ -2,7 +2,8 @@
 //! prefix (an init container sees the host's /proc at `$HOST_ROOT/proc`).
 
 use crate::fd::{FdInfo, FdType};
-use crate::thread::{split_nul, ThreadInfo};
+use crate::shared::StrList;
+use crate::thread::ThreadInfo;
 use crate::{Limits, State, Users};
 use std::fs;
 use std::path::Path;
@@ -47,18 +48,21 @@ fn read_thread(proc_dir: &Path, pid: u64, tid: u64) -> Option<ThreadInfo> {
         }
     }
     if let Ok(cmd) = fs::read(pdir.join("cmdline")) {
-        let mut parts = split_nul(&cmd).into_iter();
-        t.exe = parts.next().unwrap_or_default();
+        let list = StrList::from_nul(&cmd);
+        let mut parts = list.iter();
+        t.exe = parts.next().unwrap_or_default().into();
         t.args = parts.collect();
     }
     t.exepath = fs::read_link(pdir.join("exe"))
         .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .into();
     t.cwd = fs::read_link(pdir.join("cwd"))
         .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .into();
     if let Ok(env) = fs::read(pdir.join("environ")) {
-        t.env = split_nul(&env);
+        t.env = StrList::from_nul(&env);
     }
     if let Some(cg) = read_lossy(&pdir.join("cgroup")) {
         // "hierarchy-id:controllers:path" -> "controllers=path" (v2: "=path").
@@ -69,7 +73,7 @@ fn read_thread(proc_dir: &Path, pid: u64, tid: u64) -> Option<ThreadInfo> {
                 let (_, ctl, path) = (it.next()?, it.next()?, it.next()?);
                 Some(format!("{ctl}={path}"))
             })
-            .collect();
+            .collect::<StrList>();
         t.set_container();
     }
     if let Some(l) = read_lossy(&pdir.join("loginuid")) {

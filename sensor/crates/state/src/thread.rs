@@ -1,8 +1,10 @@
 //! One thread's view of its process.
 
+use crate::shared::{SharedStr, StrList};
 use peregrine_scap::ProcInfo;
 
-/// What we know of a thread (most of it shared by its process).
+/// What we know of a thread. Process-level strings are shared (reference
+/// counted) between the threads of a process and the children it forks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ThreadInfo {
     pub tid: u64,
@@ -18,16 +20,16 @@ pub struct ThreadInfo {
     /// Task comm (≤ 15 bytes).
     pub comm: String,
     /// argv[0].
-    pub exe: String,
+    pub exe: SharedStr,
     /// Executable path as the kernel resolved it.
-    pub exepath: String,
-    pub args: Vec<String>,
-    pub cwd: String,
+    pub exepath: SharedStr,
+    pub args: StrList,
+    pub cwd: SharedStr,
     /// `K=V` strings.
-    pub env: Vec<String>,
+    pub env: StrList,
     /// `subsys=path` strings.
-    pub cgroups: Vec<String>,
-    pub root: String,
+    pub cgroups: StrList,
+    pub root: SharedStr,
     /// Effective uid/gid.
     pub uid: u32,
     pub gid: u32,
@@ -47,7 +49,7 @@ pub struct ThreadInfo {
     /// Timestamp of the last event of this thread (for eviction).
     pub last_ts: u64,
     /// 12-char container id, or "host".
-    pub container_id: String,
+    pub container_id: SharedStr,
     /// Container runtime from the cgroup path (docker, containerd, cri-o, podman); empty on the host.
     pub container_runtime: &'static str,
     /// Namespaces (scap clone_flags CLONE_NEW* bits) this thread created
@@ -63,21 +65,15 @@ pub(crate) fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// NUL-separated strings (trailing NUL optional); empty pieces kept except a trailing one.
-pub(crate) fn split_nul(b: &[u8]) -> Vec<String> {
-    if b.is_empty() {
-        return Vec::new();
-    }
-    let b = b.strip_suffix(&[0]).unwrap_or(b);
-    b.split(|&c| c == 0)
-        .map(|s| String::from_utf8_lossy(s).into_owned())
-        .collect()
+/// `host`, shared by every host thread.
+fn host_id() -> SharedStr {
+    static HOST: std::sync::OnceLock<SharedStr> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| SharedStr::from("host")).clone()
 }
 
 impl ThreadInfo {
     /// From a capture's process-list entry.
     pub fn from_proc_info(p: &ProcInfo) -> Self {
-        let cgroups = split_nul(&p.cgroups);
         let mut t = ThreadInfo {
             tid: p.tid,
             pid: p.pid,
@@ -88,12 +84,12 @@ impl ThreadInfo {
             vtid: p.vtid,
             vpid: p.vpid,
             comm: lossy(&p.comm),
-            exe: lossy(&p.exe),
-            exepath: lossy(&p.exepath),
-            args: split_nul(&p.args),
-            cwd: lossy(&p.cwd),
-            env: split_nul(&p.env),
-            root: lossy(&p.root),
+            exe: lossy(&p.exe).into(),
+            exepath: lossy(&p.exepath).into(),
+            args: StrList::from_nul(&p.args),
+            cwd: lossy(&p.cwd).into(),
+            env: StrList::from_nul(&p.env),
+            root: lossy(&p.root).into(),
             uid: p.uid,
             gid: p.gid,
             loginuid: p.loginuid,
@@ -109,8 +105,7 @@ impl ThreadInfo {
             exe_ino_ctime: p.exe_ino_ctime,
             exe_ino_mtime: p.exe_ino_mtime,
             pidns_init_start_ts: p.pidns_init_start_ts,
-            container_id: String::new(),
-            cgroups,
+            cgroups: StrList::from_nul(&p.cgroups),
             ..Default::default()
         };
         t.set_container();
@@ -119,15 +114,21 @@ impl ThreadInfo {
 
     /// Container id and runtime from the cgroups.
     pub(crate) fn set_container(&mut self) {
-        let c = crate::container::container_from_cgroups(&self.cgroups);
-        self.container_id = c.id;
+        let c = crate::container::container_from_cgroups(self.cgroups.iter());
+        if self.container_id != c.id.as_str() {
+            self.container_id = if c.id == "host" {
+                host_id()
+            } else {
+                c.id.into()
+            };
+        }
         self.container_runtime = c.runtime;
     }
 
     /// `proc.cmdline`: the name followed by each argument.
     pub fn cmdline(&self) -> String {
         let mut s = self.comm.clone();
-        for a in &self.args {
+        for a in self.args.iter() {
             s.push(' ');
             s.push_str(a);
         }
@@ -136,8 +137,8 @@ impl ThreadInfo {
 
     /// `proc.exeline`: argv[0] followed by each argument.
     pub fn exeline(&self) -> String {
-        let mut s = self.exe.clone();
-        for a in &self.args {
+        let mut s = self.exe.to_string();
+        for a in self.args.iter() {
             s.push(' ');
             s.push_str(a);
         }

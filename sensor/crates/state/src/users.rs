@@ -1,6 +1,6 @@
 //! Users and groups: from the host's passwd/group or a capture's user list.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 
 #[derive(Debug, Clone, Default)]

@@ -52,11 +52,11 @@ impl StateField {
             ProcPexe => parent().and_then(|t| s(&t.exe)),
             ProcPexepath => parent().and_then(|t| s(&t.exepath)),
             ProcPcmdline => parent().and_then(|t| own(t.cmdline())),
-            ProcAname(i) => ancestor(st, tid, *i, |t| t.comm.clone()),
-            ProcAexe(i) => ancestor(st, tid, *i, |t| t.exe.clone()),
-            ProcAexepath(i) => ancestor(st, tid, *i, |t| t.exepath.clone()),
-            ProcApid(i) => ancestor(st, tid, *i, |t| t.pid.to_string()),
-            ProcAcmdline(i) => ancestor(st, tid, *i, ThreadInfo::cmdline),
+            ProcAname(i) => ancestor(st, tid, *i, |t| Cow::Borrowed(&t.comm)),
+            ProcAexe(i) => ancestor(st, tid, *i, |t| Cow::Borrowed(&t.exe)),
+            ProcAexepath(i) => ancestor(st, tid, *i, |t| Cow::Borrowed(&t.exepath)),
+            ProcApid(i) => ancestor(st, tid, *i, |t| Cow::Owned(t.pid.to_string())),
+            ProcAcmdline(i) => ancestor(st, tid, *i, |t| Cow::Owned(t.cmdline())),
             ProcSname => {
                 let p = pr()?;
                 let mut cur = p;
@@ -226,23 +226,29 @@ fn ancestor<'s>(
     st: &'s State,
     tid: u64,
     i: Option<usize>,
-    get: impl Fn(&ThreadInfo) -> String,
+    get: impl Fn(&'s ThreadInfo) -> Cow<'s, str>,
 ) -> Option<FieldValue<'s>> {
     let mut cur = st.process_of(tid)?;
-    let mut all = Vec::new();
+    // Joined only for the un-indexed form; an indexed one borrows its value.
+    let (mut all, mut found) = (String::new(), 0);
     for depth in 0..64usize {
-        if i == Some(depth) {
-            return Some(FieldValue::Str(Cow::Owned(get(cur))));
-        }
-        if depth > 0 {
-            all.push(get(cur));
+        match i {
+            Some(n) if n == depth => return Some(FieldValue::Str(get(cur))),
+            None if depth > 0 => {
+                if found > 0 {
+                    all.push(' ');
+                }
+                found += 1;
+                all.push_str(&get(cur));
+            }
+            _ => {}
         }
         match st.process_of(cur.ptid) {
             Some(p) if p.tid != cur.tid => cur = p,
             _ => break,
         }
     }
-    (i.is_none() && !all.is_empty()).then(|| FieldValue::Str(Cow::Owned(all.join(" "))))
+    (i.is_none() && found > 0).then_some(FieldValue::Str(Cow::Owned(all)))
 }
 
 /// Capability names for a mask, space separated.

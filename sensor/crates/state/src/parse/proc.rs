@@ -3,7 +3,8 @@
 
 use super::{int, str_param, uint};
 use crate::fd::resolve;
-use crate::thread::{lossy, split_nul, ThreadInfo};
+use crate::shared::SharedStr;
+use crate::thread::ThreadInfo;
 use crate::State;
 use peregrine_event::EventRef;
 
@@ -25,7 +26,7 @@ impl State {
         }
     }
 
-    fn cwd_of(&self, tid: u64) -> String {
+    fn cwd_of(&self, tid: u64) -> SharedStr {
         self.threads
             .get(&tid)
             .map(|t| t.cwd.clone())
@@ -33,6 +34,7 @@ impl State {
     }
 
     fn set_cwd(&mut self, tid: u64, cwd: String) {
+        let cwd = SharedStr::from(cwd);
         // Threads of a process share the working directory.
         self.for_process(tid, |t| t.cwd = cwd.clone());
     }
@@ -64,7 +66,7 @@ impl State {
         }
         if let Some(p) = str_param(ev, "path") {
             let tid = ev.tid();
-            let root = resolve(&self.cwd_of(tid), &p);
+            let root = SharedStr::from(resolve(&self.cwd_of(tid), &p));
             self.for_process(tid, |t| t.root = root.clone());
         }
     }
@@ -164,7 +166,7 @@ impl State {
             return;
         }
         let flags = uint(ev, "flags").unwrap_or(0);
-        let caller = self.thread_from_params(ev);
+        let caller = self.thread_from_params(ev, res == 0);
         let (child_tid, mut child) = if res == 0 {
             // Child side: the parameters describe the child itself.
             (ev.tid(), caller)
@@ -207,12 +209,29 @@ impl State {
 
     /// A thread built from clone/execve parameters, completed from what we
     /// already know of the event's thread for parameters the event lacks.
-    fn thread_from_params(&self, ev: &EventRef<'_>) -> ThreadInfo {
-        let mut t = self.threads.get(&ev.tid()).cloned().unwrap_or(ThreadInfo {
-            tid: ev.tid(),
-            pid: ev.tid(),
-            ..Default::default()
-        });
+    /// A child we meet first through its own clone event starts as a copy of
+    /// its parent (`from_parent`), as fork makes it: the strings it shares
+    /// stay shared, and what the event lacks (env, exepath, tty, loginuid,
+    /// capabilities) is its parent's.
+    fn thread_from_params(&self, ev: &EventRef<'_>, from_parent: bool) -> ThreadInfo {
+        let parent = || {
+            let ptid = int(ev, "ptid").filter(|_| from_parent)?;
+            self.process_of(ptid as u64)
+        };
+        let mut t = match (self.threads.get(&ev.tid()), parent()) {
+            (Some(t), _) => t.clone(),
+            (None, Some(p)) => ThreadInfo {
+                tid: ev.tid(),
+                pid: ev.tid(),
+                clone_ts: 0,
+                ..p.clone()
+            },
+            (None, None) => ThreadInfo {
+                tid: ev.tid(),
+                pid: ev.tid(),
+                ..Default::default()
+            },
+        };
         let s = |n| {
             ev.param_by_name(n)
                 .and_then(|p| p.as_bytes())
@@ -227,21 +246,29 @@ impl State {
         if let Some(v) = int(ev, "ptid") {
             t.ptid = v as u64;
         }
+        // Values equal to what we know keep sharing it (a fork child's
+        // strings stay its parent's until it execs).
         if let Some(b) = s("exe") {
-            t.exe = lossy(b);
+            t.exe.set_lossy(b);
         }
         if let Some(b) = ev.param_by_name("args").and_then(|p| p.as_bytes()) {
-            t.args = split_nul(b);
+            t.args.set_nul(b);
         }
         if let Some(b) = s("cwd") {
-            t.cwd = lossy(b);
+            t.cwd.set_lossy(b);
         }
         if let Some(b) = s("comm") {
-            t.comm = lossy(b);
+            let b = b.split(|&c| c == 0).next().unwrap_or(b);
+            if t.comm.as_bytes() != b {
+                t.comm = String::from_utf8_lossy(b).into_owned();
+            }
         }
         if let Some(b) = s("cgroups") {
-            t.cgroups = split_nul(b);
-            t.set_container();
+            let before = t.cgroups.clone();
+            t.cgroups.set_nul(b);
+            if t.cgroups != before || t.container_id.is_empty() {
+                t.set_container();
+            }
         }
         if let Some(v) = int(ev, "uid").filter(|&v| v as u32 != u32::MAX) {
             t.uid = v as u32;
@@ -265,17 +292,17 @@ impl State {
         if ev.result() != Some(0) {
             return;
         }
-        let mut t = self.thread_from_params(ev);
+        let mut t = self.thread_from_params(ev, false);
         let s = |n| {
             ev.param_by_name(n)
                 .and_then(|p| p.as_bytes())
                 .filter(|b| !b.is_empty())
         };
         if let Some(b) = ev.param_by_name("env").and_then(|p| p.as_bytes()) {
-            t.env = split_nul(b);
+            t.env.set_nul(b);
         }
         if let Some(b) = s("trusted_exepath") {
-            t.exepath = lossy(b);
+            t.exepath.set_lossy(b);
         } else if t.exe.starts_with('/') {
             t.exepath = t.exe.clone();
         }

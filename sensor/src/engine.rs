@@ -90,9 +90,20 @@ pub fn choose(kind: EngineKind, decision: &Path, dev_dir: &Path) -> Choice {
 pub enum Source {
     Bpf(Box<peregrine_bpf::Capture>),
     Kmod(peregrine_kmod_source::KmodSource),
+    File(Box<peregrine_scap::CaptureReader>),
 }
 
 impl Source {
+    /// Replays a capture file (`run -e`): its events after the savefile
+    /// converter, then the end.
+    pub fn file(reader: peregrine_scap::CaptureReader) -> Source {
+        Source::File(Box::new(reader))
+    }
+
+    pub fn is_file(&self) -> bool {
+        matches!(self, Source::File(_))
+    }
+
     /// Opens the chosen engine for `syscalls` (native numbers).
     pub fn open(choice: &Choice, syscalls: Vec<u32>, ring_bytes: usize) -> Result<Source> {
         if choice.kmod {
@@ -127,6 +138,8 @@ impl Source {
                 }
                 Ok(k.next_event().map(|(cpu, ev)| (cpu as u16, ev)))
             }
+            // None at the end of the file.
+            Source::File(r) => Ok(r.next_event()?.map(|ce| (ce.cpu, ce.event))),
         }
     }
 
@@ -158,6 +171,7 @@ impl Source {
                         .map(move |(i, d)| (r.cpu as usize, kmod_reason(i), *d))
                 })
                 .collect(),
+            Source::File(_) => Vec::new(),
         }
     }
 }

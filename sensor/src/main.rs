@@ -2,6 +2,7 @@
 
 mod capture;
 mod capture_kmod;
+mod drops;
 mod engine;
 mod replay;
 mod rules_cmd;

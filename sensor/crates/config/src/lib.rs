@@ -6,8 +6,10 @@
 //! `-o key=value` overrides use dotted paths (`-o file_output.enabled=true`,
 //! `-o json_output=true`, `-o rules_files=/etc/peregrine/rules.d`).
 
+mod drops;
 mod model;
 
+pub use drops::{DropAction, DropConfig};
 pub use model::*;
 
 use peregrine_rules::yaml::{self, Kind, Node, Pos};

@@ -1,7 +1,7 @@
 //! Typed configuration and its defaults (falco.yaml 0.44 defaults where
 //! Falco has the key; rules.md §5.3).
 
-use crate::{ConfigError, Src};
+use crate::{ConfigError, DropConfig, Src};
 use peregrine_rules::yaml::{Kind, Node};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,15 +13,6 @@ pub enum EngineKind {
     Auto,
     Kmod,
     ModernEbpf,
-}
-
-/// What to do about kernel-side event drops (`syscall_event_drops.actions`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DropAction {
-    Ignore,
-    Log,
-    Alert,
-    Exit,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -77,7 +68,7 @@ pub struct Config {
     pub engine: EngineKind,
     /// Ring size per CPU in bytes.
     pub buffer_bytes: usize,
-    pub drop_actions: Vec<DropAction>,
+    pub drops: DropConfig,
     /// Alerts queued per output before dropping.
     pub outputs_queue_capacity: usize,
     pub output_timeout: Duration,
@@ -124,7 +115,7 @@ impl Default for Config {
             },
             engine: EngineKind::Auto,
             buffer_bytes: 8 << 20,
-            drop_actions: vec![DropAction::Log, DropAction::Alert],
+            drops: DropConfig::default(),
             outputs_queue_capacity: 4096,
             output_timeout: Duration::from_millis(2000),
         }
@@ -154,23 +145,23 @@ const KNOWN: &[&str] = &[
     "output_timeout",
 ];
 
-struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     src: &'a Src<'a>,
 }
 
 impl Reader<'_> {
-    fn bool(&self, n: &Node, key: &str) -> Result<bool, ConfigError> {
+    pub(crate) fn bool(&self, n: &Node, key: &str) -> Result<bool, ConfigError> {
         n.as_bool()
             .ok_or_else(|| self.src.err(n.pos, key, "expected true or false"))
     }
-    fn str(&self, n: &Node, key: &str) -> Result<String, ConfigError> {
+    pub(crate) fn str(&self, n: &Node, key: &str) -> Result<String, ConfigError> {
         match &n.kind {
             Kind::Scalar(s, _) => Ok(s.clone()),
             Kind::Null => Ok(String::new()),
             _ => Err(self.src.err(n.pos, key, "expected a string")),
         }
     }
-    fn uint(&self, n: &Node, key: &str) -> Result<u64, ConfigError> {
+    pub(crate) fn uint(&self, n: &Node, key: &str) -> Result<u64, ConfigError> {
         n.as_str()
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| self.src.err(n.pos, key, "expected a non-negative integer"))
@@ -385,33 +376,8 @@ pub(crate) fn from_node(
             }
         }
     }
-    if let Some(n) = root
-        .get("syscall_event_drops")
-        .and_then(|m| m.get("actions"))
-    {
-        let Kind::Seq(items) = &n.kind else {
-            return Err(src.err(
-                n.pos,
-                "syscall_event_drops.actions",
-                "expected a list (log, alert, exit, ignore)",
-            ));
-        };
-        c.drop_actions = items
-            .iter()
-            .map(
-                |i| match r.str(i, "syscall_event_drops.actions")?.as_str() {
-                    "ignore" => Ok(DropAction::Ignore),
-                    "log" => Ok(DropAction::Log),
-                    "alert" => Ok(DropAction::Alert),
-                    "exit" => Ok(DropAction::Exit),
-                    o => Err(src.err(
-                        i.pos,
-                        "syscall_event_drops.actions",
-                        format!("'{o}': expected log, alert, exit or ignore"),
-                    )),
-                },
-            )
-            .collect::<Result<_, _>>()?;
+    if let Some(n) = root.get("syscall_event_drops") {
+        c.drops = crate::drops::read(&r, src, n)?;
     }
     if let Some(n) = root.get("outputs_queue").and_then(|m| m.get("capacity")) {
         let cap = r.uint(n, "outputs_queue.capacity")?;

@@ -88,3 +88,39 @@ fn defaults_without_a_file() {
     assert_eq!(c.webserver.listen_port, 8765);
     assert_eq!(c.engine, EngineKind::Auto);
 }
+
+#[test]
+fn syscall_event_drops_keys_defaults_and_errors() {
+    let (c, _) = Config::load(None, &[]).unwrap();
+    assert_eq!(c.drops, DropConfig::default());
+    assert_eq!(c.drops.actions, [DropAction::Log, DropAction::Alert]);
+    assert_eq!((c.drops.threshold, c.drops.max_burst), (0.1, 1));
+    let p = write(
+        "drops.yaml",
+        "syscall_event_drops:\n  threshold: 0.25\n  actions: [log, exit]\n  rate: 2\n  max_burst: 5\n  simulate_drops: true\n",
+    );
+    let (c, _) = Config::load(Some(&p), &[]).unwrap();
+    assert_eq!(
+        c.drops,
+        DropConfig {
+            actions: vec![DropAction::Log, DropAction::Exit],
+            threshold: 0.25,
+            rate: 2.0,
+            max_burst: 5,
+            simulate_drops: true,
+        }
+    );
+    for (text, want) in [
+        ("syscall_event_drops:\n  max_burst: 0\n", ":2:14: syscall_event_drops.max_burst"),
+        ("syscall_event_drops:\n  rate: -1\n", ":2:9: syscall_event_drops.rate"),
+        ("syscall_event_drops:\n  threshold: x\n", "expected a number"),
+        (
+            "syscall_event_drops:\n  actions:\n    - alert\n    - ignore\n",
+            ":3:7: syscall_event_drops.actions: syscall event drop action \"alert\" does not make sense with the \"ignore\" action",
+        ),
+    ] {
+        let p = write("bad-drops.yaml", text);
+        let e = Config::load(Some(&p), &[]).unwrap_err().to_string();
+        assert!(e.contains(want), "{text:?}: {e}");
+    }
+}

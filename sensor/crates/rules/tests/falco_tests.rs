@@ -16,7 +16,7 @@ fn suite_dir() -> PathBuf {
 /// Cases outside the rule engine, and why.
 fn skip_reason(name: &str, case: &Node) -> Option<String> {
     if name.starts_with("monitor_syscall_drops") {
-        return Some("syscall event drop monitoring (falco.yaml syscall_event_drops) is capture health, not the rule engine".into());
+        return Some("syscall event drop monitoring is the daemon's, not the rule engine's: run through `peregrine run -e` by sensor/tests/falco_drops.rs".into());
     }
     if name == "grpc_unix_socket_outputs" {
         return Some(

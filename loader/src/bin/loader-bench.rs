@@ -3,7 +3,8 @@
 //! Builds a fake host root (module support, CAP_SYS_MODULE from this process), a repository
 //! with one 2 MiB module served on 127.0.0.1, runs `auto` once to fill the cache, then times
 //! `auto` with `--no-download` semantics (cached index + cached module: read, sha256,
-//! vermagic/API check, dry-run insert) and with the index re-read over HTTP.
+//! vermagic/API check, dry-run insert), with the index re-read over HTTP, and with the same
+//! version already loaded (kept after the same checks).
 //!
 //!     cargo run --release -p peregrine-loader --bin loader-bench [-- ITERATIONS]
 
@@ -77,11 +78,18 @@ fn main() -> anyhow::Result<()> {
     let first = auto(&facts, &cfg(false), &mut DryRun::default(), None);
     anyhow::ensure!(first.driver == "kmod", "setup failed: {}", first.reason);
 
-    for (label, no_download) in [
-        ("cached index + cached module", true),
-        ("index over HTTP + cached module", false),
+    for (label, no_download, loaded) in [
+        ("cached index + cached module", true, false),
+        ("index over HTTP + cached module", false, false),
+        // The same version loaded: the repositories are still asked whether it is current.
+        ("same version loaded, kept (cached)", true, true),
     ] {
         let c = cfg(no_download);
+        let version = root.join("sys/module/peregrine/version");
+        if loaded {
+            std::fs::create_dir_all(root.join("sys/module/peregrine"))?;
+            std::fs::write(&version, "1.0.0\n")?;
+        }
         let mut times = Vec::with_capacity(iterations);
         for _ in 0..iterations {
             let start = Instant::now();
@@ -94,6 +102,11 @@ fn main() -> anyhow::Result<()> {
             let d = auto(&facts, &c, &mut DryRun::default(), None);
             times.push(start.elapsed());
             anyhow::ensure!(d.driver == "kmod", "{}", d.reason);
+            anyhow::ensure!(
+                d.module.as_ref().is_some_and(|m| m.kept) == loaded,
+                "{}",
+                d.reason
+            );
         }
         times.sort();
         let ms = |d: Duration| d.as_secs_f64() * 1e3;

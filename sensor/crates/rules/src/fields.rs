@@ -78,10 +78,8 @@ const UNAVAILABLE: &[(&str, FType)] = &[
     ("container.image.digest", FType::Str),
     ("container.type", FType::Str),
     ("container.privileged", FType::Bool),
-    ("container.mounts", FType::Str),
     ("container.mount.dest", FType::Str),
     ("container.mount.source", FType::Str),
-    ("container.start_ts", FType::Int),
     ("container.duration", FType::Int),
     ("container.healthcheck", FType::Str),
     ("container.ip", FType::Ip),
@@ -96,7 +94,6 @@ const UNAVAILABLE: &[(&str, FType)] = &[
     ("fd.cip.name", FType::Str),
     ("fd.lip.name", FType::Str),
     ("fd.rip.name", FType::Str),
-    ("fd.name_changed", FType::Bool),
     ("fd.proto", FType::Str),
     ("fd.dev", FType::Int),
     ("proc.exe_ino", FType::Int),
@@ -148,11 +145,11 @@ fn state_type(f: &StateField) -> FType {
     match f {
         ProcPid | ProcPpid | ProcVpid | ProcSid | ProcVpgid | ProcTty | ProcDuration
         | ProcExeInoCtime | ProcExeInoMtime | ThreadVtid | UserUid | UserLoginuid | GroupGid
-        | FdNum | FdIno | FdSport | FdCport | FdLport | FdRport | ProcApid(_) => FType::Int,
+        | FdNum | FdIno | FdSport | FdCport | FdLport | FdRport | ProcApid(_)
+        | ContainerStartTs | ProcPidnsInitStartTs => FType::Int,
         ProcIsVpgidLeader | ProcIsExeUpperLayer | ProcIsExeFromMemfd | ProcIsExeWritable
-        | FdConnected | EvtIsOpenRead | EvtIsOpenWrite | EvtIsOpenExec | ContainerPrivileged => {
-            FType::Bool
-        }
+        | FdConnected | FdNameChanged | EvtIsOpenRead | EvtIsOpenWrite | EvtIsOpenExec
+        | ContainerPrivileged => FType::Bool,
         FdSip | FdCip | FdLip | FdRip => FType::Ip,
         _ => FType::Str,
     }

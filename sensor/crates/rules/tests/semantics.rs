@@ -246,3 +246,22 @@ fn output_width_pads_and_truncates() {
     }
     assert_eq!(msgs, ["[cat  ][/dev][cat]"]);
 }
+
+/// Regression: fd.name_changed and container.start_ts were typed as strings
+/// once state gained them (they had been unavailable fields), so numeric
+/// comparisons were refused and booleans compared as text.
+#[test]
+fn state_fields_added_later_keep_their_types() {
+    // cat_write.scap opens files only: no open renames an fd.
+    let opens = count("evt.type = open");
+    assert!(opens > 0);
+    // Exits only: an enter event has no fd, so the field is missing (false).
+    assert_eq!(
+        count("evt.type = open and fd.name_changed = false"),
+        count("evt.type = open and evt.dir = <")
+    );
+    assert_eq!(count("evt.type = open and fd.name_changed = true"), 0);
+    // Host processes have no container start.
+    assert_eq!(count("evt.type = open and container.start_ts > 0"), 0);
+    assert_eq!(count("evt.type = open and proc.pidns_init_start_ts >= 0"), opens);
+}

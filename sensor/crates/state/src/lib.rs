@@ -107,6 +107,10 @@ pub struct State {
     /// The capability mask a thread holds after creating or entering a user
     /// namespace: every capability the kernel knows.
     pub(crate) max_caps: u64,
+    /// Boot time, ns since the epoch (0: unknown). The drivers report
+    /// `pidns_init_start_ts` in CLOCK_MONOTONIC ns (event-schema.md); epoch
+    /// timestamps such as container.start_ts add this.
+    pub boot_ts: u64,
 }
 
 impl Default for State {
@@ -124,6 +128,7 @@ impl Default for State {
             pending_close: None,
             pending_exit: None,
             max_caps: ALL_CAPS,
+            boot_ts: 0,
         }
     }
 }

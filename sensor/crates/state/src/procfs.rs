@@ -141,6 +141,7 @@ impl State {
         let mut s = State::new(limits);
         s.users = Users::from_host(host_root);
         let proc_dir = host_root.join("proc");
+        s.boot_ts = boot_time(&proc_dir).unwrap_or(0);
         // Full capability sets (after unshare/setns of a user namespace) are
         // those of this kernel, which may know fewer or more than we do.
         if let Some(last) = read_lossy(&proc_dir.join("sys/kernel/cap_last_cap"))
@@ -171,4 +172,17 @@ impl State {
         }
         s
     }
+}
+
+/// Boot time in ns since the epoch: now minus /proc/uptime (10 ms
+/// resolution, which is what the seconds-precise `btime` of /proc/stat
+/// cannot give).
+fn boot_time(proc_dir: &Path) -> Option<u64> {
+    let up = read_lossy(&proc_dir.join("uptime"))?;
+    let secs: f64 = up.split_whitespace().next()?.parse().ok()?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_nanos() as u64;
+    now.checked_sub((secs * 1e9) as u64)
 }

@@ -15,6 +15,7 @@ const CG: &str = "cpu=/docker/3ad7b26ded6d8e7b23da7d48fe889434573036c27ae5a74837
 
 fn setup() -> (State, Vec<u8>) {
     let mut st = State::new(Limits::default());
+    st.boot_ts = 1_700_000_000_000_000_000;
     let c = Clone {
         tid: 50,
         res: 0,
@@ -106,7 +107,7 @@ fn setns_into_container_namespaces_keeps_the_container_until_cgroups_say_otherwi
         flags: 0x20000000, // CLONE_CHILD_IN_PIDNS
         vtid: 7,
         vpid: 7,
-        pidns_init_start_ts: 1_700_000_000_000_000_000,
+        pidns_init_start_ts: 5_000_000_000,
     }
     .event(4);
     feed(&mut st, &child);
@@ -118,6 +119,6 @@ fn setns_into_container_namespaces_keeps_the_container_until_cgroups_say_otherwi
     assert_eq!(field(&st, &child, "proc.pid").as_deref(), Some("51"));
     assert_eq!(
         field(&st, &child, "container.start_ts").as_deref(),
-        Some("1700000000000000000")
+        Some("1700000005000000000")
     );
 }

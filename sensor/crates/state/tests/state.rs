@@ -130,6 +130,8 @@ fn container_fields_come_from_cgroups_and_the_metadata_interface() {
     use std::sync::Arc;
     let id = "3ad7b26ded6d8e7b23da7d48fe889434573036c27ae5a74837233de441c3601e";
     let mut st = State::new(Limits::default());
+    // container.start_ts is an epoch time: boot + the driver's monotonic start.
+    st.boot_ts = 1_700_000_000_000_000_000;
     let mut meta = StaticContainers::default();
     meta.0.insert(
         id[..12].to_string(),
@@ -199,8 +201,12 @@ fn container_fields_come_from_cgroups_and_the_metadata_interface() {
     assert_eq!(field(&st, &ev, "container.mount.dest[/proc*]"), None);
     assert_eq!(
         field(&st, &ev, "container.start_ts").as_deref(),
-        Some("1000000007")
+        Some("1700000001000000007")
     );
+    // Without a boot time (2022 captures) the start is unknown, not wrong.
+    st.boot_ts = 0;
+    assert_eq!(field(&st, &ev, "container.start_ts"), None);
+    st.boot_ts = 1_700_000_000_000_000_000;
     // A host process has no metadata: the fields are missing, not empty.
     feed(&mut st, &clone_ev(2, 40, 0, 40, 1, "sh", 0));
     let h = clone_ev(3, 40, 0, 40, 1, "sh", 0);
@@ -209,4 +215,19 @@ fn container_fields_come_from_cgroups_and_the_metadata_interface() {
     assert_eq!(field(&st, &h, "container.name"), None);
     assert_eq!(field(&st, &h, "container.mounts"), None);
     assert_eq!(field(&st, &h, "container.start_ts"), None);
+}
+
+/// The boot time from /proc/uptime agrees with /proc/stat's `btime` (whole
+/// seconds), so container.start_ts on a live host is an epoch time.
+#[test]
+fn live_boot_time_matches_proc_stat_btime() {
+    let st = State::from_proc(std::path::Path::new("/"), Limits::default());
+    let btime: u64 = std::fs::read_to_string("/proc/stat")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("btime "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("btime in /proc/stat");
+    let ours = st.boot_ts / 1_000_000_000;
+    assert!(ours.abs_diff(btime) <= 2, "boot {ours} vs btime {btime}");
 }

@@ -170,8 +170,10 @@ impl StateField {
             // (rules.md §4); host processes (and threads whose clone event we
             // never saw) have none.
             ContainerStartTs => th()
-                .filter(|t| !t.container_runtime.is_empty() && t.pidns_init_start_ts != 0)
-                .map(|t| V::U64(t.pidns_init_start_ts)),
+                .filter(|t| {
+                    !t.container_runtime.is_empty() && t.pidns_init_start_ts != 0 && st.boot_ts != 0
+                })
+                .map(|t| V::U64(st.boot_ts + t.pidns_init_start_ts)),
             ContainerName
             | ContainerImage
             | ContainerImageRepository

@@ -80,6 +80,8 @@ impl State {
     pub fn from_capture(meta: &Metadata, limits: Limits) -> Self {
         let mut s = State::new(limits);
         s.users = Users::from_capture(meta);
+        // 2022 captures leave it 0 (reserved): container.start_ts is then unknown.
+        s.boot_ts = meta.machine.as_ref().map_or(0, |m| m.boot_ts_epoch);
         for p in &meta.procs {
             s.insert_thread(ThreadInfo::from_proc_info(p));
         }

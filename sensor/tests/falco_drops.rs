@@ -19,14 +19,7 @@ fn suite_dir() -> PathBuf {
 }
 
 fn strs(n: Option<&Node>) -> Vec<String> {
-    match n.map(|n| &n.kind) {
-        Some(Kind::Seq(v)) => v
-            .iter()
-            .filter_map(|x| x.as_str().map(str::to_string))
-            .collect(),
-        Some(Kind::Scalar(s, _)) => vec![s.clone()],
-        _ => Vec::new(),
-    }
+    n.map(Node::strings).unwrap_or_default()
 }
 
 /// Python's `re.search`, as the suite's runner used.

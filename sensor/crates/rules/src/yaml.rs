@@ -63,6 +63,18 @@ impl Node {
     pub fn is_null(&self) -> bool {
         matches!(self.kind, Kind::Null)
     }
+    /// The strings of a sequence node, or the one string of a scalar (YAML
+    /// files often allow either); empty for anything else.
+    pub fn strings(&self) -> Vec<String> {
+        match &self.kind {
+            Kind::Seq(v) => v
+                .iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect(),
+            Kind::Scalar(s, _) => vec![s.clone()],
+            _ => Vec::new(),
+        }
+    }
     /// YAML 1.2 core-schema boolean.
     pub fn as_bool(&self) -> Option<bool> {
         match &self.kind {

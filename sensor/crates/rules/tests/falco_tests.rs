@@ -52,14 +52,7 @@ fn adjusted(case: &str, rule: &str, n: u64) -> u64 {
 }
 
 fn strs(n: Option<&Node>) -> Vec<String> {
-    match n.map(|n| &n.kind) {
-        Some(Kind::Seq(v)) => v
-            .iter()
-            .filter_map(|x| x.as_str().map(str::to_string))
-            .collect(),
-        Some(Kind::Scalar(s, _)) => vec![s.clone()],
-        _ => Vec::new(),
-    }
+    n.map(Node::strings).unwrap_or_default()
 }
 
 fn load(files: &[String]) -> Result<(RuleSet, Vec<Warning>), LoadFailure> {

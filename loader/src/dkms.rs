@@ -55,7 +55,11 @@ pub fn build(
     let source_tree = source.parent().unwrap_or(Path::new("/"));
     let dkms_tree = under(&f.host_root, Path::new("/var/lib/dkms"));
     let install_tree = under(&f.host_root, Path::new("/lib/modules"));
-    std::fs::create_dir_all(work).map_err(|e| format!("{}: {e}", work.display()))?;
+    // dkms refuses to add to a tree that does not exist: the package creates it, a host root
+    // mounted without /var/lib/dkms lacks it.
+    for dir in [work, dkms_tree.as_path()] {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
     let call = |action: &str| {
         let mut c = Command::new(dkms);
         c.arg(action)

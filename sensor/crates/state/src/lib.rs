@@ -12,6 +12,7 @@
 //! process; evictions and refusals are counted in [`Stats`].
 
 mod container;
+mod export;
 mod fd;
 mod fields;
 mod parse;
@@ -24,6 +25,7 @@ pub use container::{
     container_from_cgroups, ContainerInfo, ContainerMeta, ContainerMetadata, Mount,
     StaticContainers,
 };
+pub use export::machine_info;
 pub use fd::{normalize, resolve, FdInfo, FdType, Role, Tuple};
 pub use fields::{FieldValue, StateField, STATE_FIELDS};
 pub use shared::{SharedStr, StrList};
@@ -111,6 +113,9 @@ pub struct State {
     /// `pidns_init_start_ts` in CLOCK_MONOTONIC ns (event-schema.md); epoch
     /// timestamps such as container.start_ts add this.
     pub boot_ts: u64,
+    /// Where the host's /proc and /etc were read (states seeded from
+    /// /proc), so that exported metadata describes that host.
+    pub(crate) host_root: Option<std::path::PathBuf>,
 }
 
 impl Default for State {
@@ -129,6 +134,7 @@ impl Default for State {
             pending_exit: None,
             max_caps: ALL_CAPS,
             boot_ts: 0,
+            host_root: None,
         }
     }
 }

@@ -142,6 +142,7 @@ impl State {
         s.users = Users::from_host(host_root);
         let proc_dir = host_root.join("proc");
         s.boot_ts = boot_time(&proc_dir).unwrap_or(0);
+        s.host_root = Some(host_root.to_path_buf());
         // Full capability sets (after unshare/setns of a user namespace) are
         // those of this kernel, which may know fewer or more than we do.
         if let Some(last) = read_lossy(&proc_dir.join("sys/kernel/cap_last_cap"))

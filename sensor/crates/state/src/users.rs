@@ -60,4 +60,20 @@ impl Users {
     pub fn add_user(&mut self, uid: u32, name: &str) {
         self.users.insert(uid, name.to_string());
     }
+
+    /// Every user, by uid (a stable order for writing them out).
+    pub fn user_entries(&self) -> Vec<(u32, String)> {
+        sorted(&self.users)
+    }
+
+    /// Every group, by gid.
+    pub fn group_entries(&self) -> Vec<(u32, String)> {
+        sorted(&self.groups)
+    }
+}
+
+fn sorted(m: &HashMap<u32, String>) -> Vec<(u32, String)> {
+    let mut v: Vec<(u32, String)> = m.iter().map(|(&id, n)| (id, n.clone())).collect();
+    v.sort_unstable();
+    v
 }

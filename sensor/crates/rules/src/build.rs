@@ -30,6 +30,59 @@ fn snippet(text: &str, pos: usize) -> String {
     format!("{}\n        {}^", text.replace('\n', " "), " ".repeat(col))
 }
 
+/// Where compile error `e` of a rule lies. Operands keep byte offsets into
+/// the text they were parsed from: the rule's own condition, or a macro
+/// expanded into it. An unknown field's name tells which: the rule's text
+/// when it holds that name at that offset, else the macro (among those the
+/// rule uses) that does, named in the snippet. Otherwise the condition's start.
+fn locate(
+    ri: &RuleInfo,
+    text: &str,
+    ast: Option<&Expr>,
+    m: &Macros<'_>,
+    e: &CompileError,
+) -> (Loc, String) {
+    let field = if e.unknown {
+        e.message.rsplit(' ').next()
+    } else {
+        None
+    };
+    let at = |t: &str| field.is_some_and(|f| t.get(e.pos..).is_some_and(|r| r.starts_with(f)));
+    if at(text) {
+        let loc = exact(&ri.cond_loc, &ri.cond_inline, &ri.condition, text, e.pos);
+        return (loc, snippet(text, e.pos));
+    }
+    // The macros this rule uses, directly or through other macros.
+    let mut used: Vec<usize> = Vec::new();
+    let mut todo: Vec<String> = Vec::new();
+    if let Some(a) = ast {
+        a.visit_macros(&mut |n, _| todo.push(n.to_string()));
+    }
+    while let Some(n) = todo.pop() {
+        for (i, mi) in m.infos.iter().enumerate() {
+            if mi.name == n && !used.contains(&i) {
+                used.push(i);
+                if let Ok(a) = &m.parsed[i] {
+                    a.visit_macros(&mut |n, _| todo.push(n.to_string()));
+                }
+            }
+        }
+    }
+    if let Some(&i) = used.iter().find(|&&i| at(&m.texts[i])) {
+        let (mi, t) = (&m.infos[i], &m.texts[i]);
+        let loc = exact(&mi.cond_loc, &mi.cond_inline, &mi.condition, t, e.pos);
+        let head = format!("macro '{}' ({loc}): ", mi.name);
+        let col = head.chars().count() + t[..e.pos.min(t.len())].chars().count();
+        let snip = format!(
+            "{head}{}\n        {}^",
+            t.replace('\n', " "),
+            " ".repeat(col)
+        );
+        return (loc, snip);
+    }
+    (ri.cond_loc.clone(), text.to_string())
+}
+
 fn lerr(code: ErrorCode, it: Item, loc: &Loc, msg: String, snip: Option<String>) -> LoadError {
     LoadError {
         code,
@@ -276,7 +329,7 @@ pub fn build(c: &Collector, warnings: &mut Vec<Warning>) -> Result<RuleSet, Load
     let shared = crate::compile::shared_subconditions(exprs.iter());
     let mut fields = FieldTable::default();
     let mut rules = Vec::new();
-    for ((ri, expr), text) in c.rules.iter().zip(exprs).zip(&rule_texts) {
+    for (i, ((ri, expr), text)) in c.rules.iter().zip(exprs).zip(&rule_texts).enumerate() {
         let it = item("rule", &ri.name);
         let Some(resolve) = resolver(&ri.source) else {
             warnings.push(Warning {
@@ -287,7 +340,8 @@ pub fn build(c: &Collector, warnings: &mut Vec<Warning>) -> Result<RuleSet, Load
             });
             continue;
         };
-        if let Some(r) = compile_rule(ri, &expr, text, resolve, &mut fields, &shared, warnings)? {
+        let place = |e: &CompileError| locate(ri, text, rule_asts[i].as_ref().ok(), &m, e);
+        if let Some(r) = compile_rule(ri, &expr, &place, resolve, &mut fields, &shared, warnings)? {
             rules.push((r, ri, resolve));
         }
     }
@@ -339,7 +393,7 @@ pub fn build(c: &Collector, warnings: &mut Vec<Warning>) -> Result<RuleSet, Load
 fn compile_rule(
     ri: &RuleInfo,
     expr: &Expr,
-    text: &str,
+    place: &dyn Fn(&CompileError) -> (Loc, String),
     resolve: Resolver,
     fields: &mut FieldTable,
     shared: &HashMap<String, usize>,
@@ -373,13 +427,8 @@ fn compile_rule(
             } else {
                 ErrorCode::CompileCondition
             };
-            return Err(lerr(
-                code,
-                it,
-                &ri.cond_loc,
-                e.message,
-                Some(text.to_string()),
-            ));
+            let (loc, snip) = place(&e);
+            return Err(lerr(code, it, &loc, e.message, Some(snip)));
         }
     };
     let mut deprecated = false;

@@ -140,6 +140,32 @@ fn compile_errors_name_the_place() {
         e.error.message,
         "filter_check called with nonexistent field proc.nosuch"
     );
+    let loc = e.error.loc.clone().expect("location");
+    assert_eq!((loc.line, loc.col), (5, 15), "the field itself");
+}
+
+/// Regression: an unknown field inside a macro was reported at the start of
+/// the rule's condition, with the rule's text, so the user looked for it in
+/// the wrong place. Now: the macro's line and column, the macro named.
+#[test]
+fn unknown_field_in_a_nested_macro_points_into_the_macro() {
+    let text = "- macro: inner\n  condition: proc.nmae = cat\n\
+                - macro: outer\n  condition: evt.type = open and inner\n"
+        .to_string()
+        + &rule("outer and fd.name = /etc/passwd");
+    let e = load_texts(&[("t.yaml".into(), text)]).unwrap_err();
+    assert_eq!(
+        e.error.message,
+        "filter_check called with nonexistent field proc.nmae"
+    );
+    assert_eq!(e.error.item.name, "r");
+    let loc = e.error.loc.clone().expect("location");
+    assert_eq!((loc.line, loc.col), (2, 14));
+    let snip = e.error.snippet.clone().unwrap_or_default();
+    assert!(
+        snip.starts_with("macro 'inner' (t.yaml:2:14): proc.nmae"),
+        "{snip}"
+    );
 }
 
 #[test]
@@ -263,5 +289,8 @@ fn state_fields_added_later_keep_their_types() {
     assert_eq!(count("evt.type = open and fd.name_changed = true"), 0);
     // Host processes have no container start.
     assert_eq!(count("evt.type = open and container.start_ts > 0"), 0);
-    assert_eq!(count("evt.type = open and proc.pidns_init_start_ts >= 0"), opens);
+    assert_eq!(
+        count("evt.type = open and proc.pidns_init_start_ts >= 0"),
+        opens
+    );
 }

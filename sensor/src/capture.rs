@@ -5,9 +5,10 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use peregrine_bpf::{AttachMode, Capture, Config};
 use peregrine_format::{EventContext, Format, DEFAULT_FORMAT};
-use peregrine_scap::{CaptureWriter, Metadata};
+use peregrine_scap::CaptureWriter;
+use peregrine_state::{Limits, State};
 use std::io::{BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -71,6 +72,25 @@ pub struct CaptureArgs {
     json: bool,
 }
 
+/// This host's processes, fds and users from /proc and /etc (under
+/// $HOST_ROOT when set, as `peregrine run` reads them).
+pub(crate) fn host_state() -> State {
+    let host_root = std::env::var_os("HOST_ROOT").map_or_else(|| PathBuf::from("/"), PathBuf::from);
+    State::from_proc(&host_root, Limits::default())
+}
+
+/// Creates the -w file with `state` as its machine info, process, fd and
+/// user lists, so that readers (ours, sysdig, Falco) know the processes
+/// that existed before the first event.
+pub(crate) fn create_writer(
+    path: &Path,
+    gzip: bool,
+    state: &State,
+) -> Result<CaptureWriter<BufWriter<std::fs::File>>> {
+    CaptureWriter::create(path, gzip, &state.to_metadata())
+        .with_context(|| format!("cannot create {}", path.display()))
+}
+
 pub fn run(a: CaptureArgs) -> Result<u8> {
     let engine = crate::rules_cmd::load_for_replay(&a.rules, false)?;
     let hostname = crate::rules_cmd::hostname();
@@ -125,18 +145,14 @@ pub fn run(a: CaptureArgs) -> Result<u8> {
     for w in cap.probe().warnings() {
         eprintln!("peregrine: warning: {w}");
     }
+    // State for proc.*, fd.*, user.* fields, kept current by the captured
+    // events. Read after the probe is attached: a process started during
+    // the scan is then either in /proc or announced by its clone event.
+    let mut state = host_state();
     let mut writer = match &a.write {
-        Some(p) => Some(
-            CaptureWriter::create(p, a.gzip, &Metadata::default())
-                .with_context(|| format!("cannot create {}", p.display()))?,
-        ),
+        Some(p) => Some(create_writer(p, a.gzip, &state)?),
         None => None,
     };
-    // State for proc.*, fd.*, user.* fields: seeded from /proc (under
-    // $HOST_ROOT when set), then kept current by the captured events.
-    let host_root = std::env::var_os("HOST_ROOT").map_or_else(|| PathBuf::from("/"), PathBuf::from);
-    let mut state =
-        peregrine_state::State::from_proc(&host_root, peregrine_state::Limits::default());
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut line = String::with_capacity(256);

@@ -4,7 +4,6 @@
 use anyhow::{Context, Result};
 use peregrine_format::{EventContext, Format};
 use peregrine_kmod_source::{Config, KmodSource};
-use peregrine_scap::{CaptureWriter, Metadata};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -34,10 +33,11 @@ pub fn run(a: Opts) -> Result<u8> {
     let stop = peregrine_bpf::stop_on_signals();
     let mut src = KmodSource::open(&cfg).context("cannot start the kernel-module capture")?;
     let mut writer = match &a.write {
-        Some(p) => Some(
-            CaptureWriter::create(p, a.gzip, &Metadata::default())
-                .with_context(|| format!("cannot create {}", p.display()))?,
-        ),
+        Some(p) => Some(crate::capture::create_writer(
+            p,
+            a.gzip,
+            &crate::capture::host_state(),
+        )?),
         None => None,
     };
     let stdout = std::io::stdout();

@@ -309,7 +309,9 @@ pub fn run(a: RunArgs) -> Result<u8> {
         ),
         healthy: AtomicBool::new(false),
     });
-    let _web = if cfg.webserver.enabled {
+    // A replay (-e) serves nothing, as Falco skips its webserver in capture
+    // mode: it ends on its own and must not clash with a running daemon's port.
+    let _web = if cfg.webserver.enabled && a.trace.is_none() {
         let addr = format!(
             "{}:{}",
             cfg.webserver.listen_address, cfg.webserver.listen_port

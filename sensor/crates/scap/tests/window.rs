@@ -12,17 +12,19 @@ use peregrine_wire::raw;
 /// must read exactly as through plain `Read` calls.
 #[test]
 fn blocks_larger_than_the_read_window_and_cut_inside_one() {
-    let mut m = Metadata::default();
     // ~600 KiB of process list in one block.
-    m.procs = (1..=3000u64)
-        .map(|tid| ProcInfo {
-            tid,
-            pid: tid,
-            comm: b"worker".to_vec(),
-            args: vec![b'a'; 200],
-            ..Default::default()
-        })
-        .collect();
+    let m = Metadata {
+        procs: (1..=3000u64)
+            .map(|tid| ProcInfo {
+                tid,
+                pid: tid,
+                comm: b"worker".to_vec(),
+                args: vec![b'a'; 200],
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
     let mut w = CaptureWriter::new(Vec::new(), &m).unwrap();
     for i in 0..20_000u64 {
         let e = EventBuilder::new()

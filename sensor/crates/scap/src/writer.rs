@@ -15,6 +15,11 @@ use crate::block::{FRAMING, MAX_EVENT_BLOCK_LEN};
 use crate::error::ScapError;
 use crate::{fdlist, header, proclist, Metadata};
 
+/// Size past which a process or fd list continues in a new block: far
+/// below MAX_BLOCK_LEN even after the largest entry (about 460 KiB: seven
+/// strings of at most 64 KiB), and small enough for readers to hold whole.
+const LIST_BLOCK_TARGET: usize = 8 << 20;
+
 enum Sink<W: Write> {
     Plain(W),
     Gzip(GzEncoder<W>),
@@ -89,20 +94,29 @@ impl<W: Write> CaptureWriter<W> {
             header::write_ul(&mut body, &meta.users, &meta.groups);
             self.emit(raw::UL_BLOCK_TYPE_V2, &body)?;
         }
-        if !meta.procs.is_empty() {
+        // Readers (ours included) refuse blocks past MAX_BLOCK_LEN, which the
+        // process list of a big host can reach (long environments times
+        // many threads): lists go in as many blocks as they need, each of
+        // which readers add to what they have.
+        let mut procs = meta.procs.iter().peekable();
+        while procs.peek().is_some() {
             body.clear();
-            for p in &meta.procs {
+            while let Some(p) = procs.next_if(|_| body.len() < LIST_BLOCK_TARGET) {
                 proclist::write_pl_entry(&mut body, p);
             }
             self.emit(raw::PL_BLOCK_TYPE_V9, &body)?;
         }
-        // One FDL block per run of entries of the same thread, so the order
-        // of `fds` survives a round trip.
+        // One FDL block per run of entries of the same thread (or more for
+        // huge runs), so the order of `fds` survives a round trip.
         let mut i = 0;
         while let Some(first) = meta.fds.get(i) {
             body.clear();
             body.extend_from_slice(&first.tid.to_le_bytes());
-            while let Some(e) = meta.fds.get(i).filter(|e| e.tid == first.tid) {
+            while let Some(e) = meta
+                .fds
+                .get(i)
+                .filter(|e| e.tid == first.tid && body.len() < LIST_BLOCK_TARGET)
+            {
                 fdlist::write_fd_entry(&mut body, e);
                 i += 1;
             }

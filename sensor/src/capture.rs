@@ -100,19 +100,19 @@ pub fn run(a: CaptureArgs) -> Result<u8> {
         _ => None,
     };
     let format = match format {
-        Some(f) => Some(
-            Format::parse(f).map_err(|e| crate::replay::UsageError(format!("-p '{f}': {e}")))?,
-        ),
+        Some(f) => {
+            Some(Format::parse(f).map_err(|e| crate::Failure::usage(format!("-p '{f}': {e}")))?)
+        }
         None => None,
     };
     if a.duration.is_some_and(|d| !(d.is_finite() && d > 0.0)) {
-        bail!(crate::replay::UsageError(
-            "--duration must be a positive number of seconds".into()
+        bail!(crate::Failure::usage(
+            "--duration must be a positive number of seconds"
         ));
     }
     if let (Driver::Kmod, Some(_)) = (a.driver, &engine) {
-        bail!(crate::replay::UsageError(
-            "-r with --driver kmod is not wired yet: use the modern-ebpf driver, or `peregrine run`".into()
+        bail!(crate::Failure::usage(
+            "-r with --driver kmod is not wired yet: use the modern-ebpf driver, or `peregrine run`"
         ));
     }
     if let Driver::Kmod = a.driver {

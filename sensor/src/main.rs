@@ -25,6 +25,43 @@ pub mod exit {
     pub const RULES: u8 = 4;
 }
 
+/// A failure with its own exit code (usage, configuration, rules); any
+/// other error exits with [`exit::INPUT`].
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn usage(message: impl Into<String>) -> Self {
+        Failure {
+            code: exit::USAGE,
+            message: message.into(),
+        }
+    }
+    pub fn config(message: impl Into<String>) -> Self {
+        Failure {
+            code: exit::CONFIG,
+            message: message.into(),
+        }
+    }
+    pub fn rules(message: impl Into<String>) -> Self {
+        Failure {
+            code: exit::RULES,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
 #[derive(Parser)]
 #[command(
     name = "peregrine",
@@ -92,15 +129,7 @@ fn main() -> ExitCode {
                 return ExitCode::from(exit::OK);
             }
             eprintln!("peregrine: error: {e:#}");
-            let code = if e.downcast_ref::<replay::UsageError>().is_some() {
-                exit::USAGE
-            } else if e.downcast_ref::<run::ConfigProblem>().is_some() {
-                exit::CONFIG
-            } else if e.downcast_ref::<run::RulesProblem>().is_some() {
-                exit::RULES
-            } else {
-                exit::INPUT
-            };
+            let code = e.downcast_ref::<Failure>().map_or(exit::INPUT, |f| f.code);
             ExitCode::from(code)
         }
     }

@@ -44,19 +44,10 @@ pub struct ReplayArgs {
     all_matches: bool,
 }
 
-/// A usage mistake (exit code 2), as opposed to bad input (exit code 1).
-#[derive(Debug)]
-pub struct UsageError(pub String);
-impl std::fmt::Display for UsageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for UsageError {}
-
 pub fn run(a: ReplayArgs) -> Result<u8> {
     let fmt_str = a.format.as_deref().unwrap_or(DEFAULT_FORMAT);
-    let format = Format::parse(fmt_str).map_err(|e| UsageError(format!("-p '{fmt_str}': {e}")))?;
+    let format = Format::parse(fmt_str)
+        .map_err(|e| crate::Failure::usage(format!("-p '{fmt_str}': {e}")))?;
     let mut reader = CaptureReader::open(&a.file)
         .with_context(|| format!("cannot read capture {}", a.file.display()))?;
     let mut state = State::from_capture(reader.metadata(), Limits::default());

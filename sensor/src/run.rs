@@ -48,34 +48,14 @@ pub struct RunArgs {
     duration: Option<f64>,
 }
 
-/// A configuration problem: exit code 3.
-#[derive(Debug)]
-pub struct ConfigProblem(pub String);
-impl std::fmt::Display for ConfigProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for ConfigProblem {}
-
-/// A rules problem at startup: exit code 4.
-#[derive(Debug)]
-pub struct RulesProblem(pub String);
-impl std::fmt::Display for RulesProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for RulesProblem {}
-
 fn load_config(a: &RunArgs) -> Result<Config> {
     let path = a.config.clone().or_else(|| {
         Path::new(DEFAULT_CONFIG)
             .exists()
             .then(|| DEFAULT_CONFIG.into())
     });
-    let (mut cfg, warnings) =
-        Config::load(path.as_deref(), &a.overrides).map_err(|e| ConfigProblem(e.to_string()))?;
+    let (mut cfg, warnings) = Config::load(path.as_deref(), &a.overrides)
+        .map_err(|e| crate::Failure::config(e.to_string()))?;
     for w in warnings {
         eprintln!("peregrine: warning: {w}");
     }
@@ -94,14 +74,14 @@ fn load_rules(cfg: &Config) -> Result<(RuleSet, String)> {
             "<built-in peregrine_rules.yaml>".into(),
             DEFAULT_RULES.into(),
         )])
-        .map_err(|f| RulesProblem(format!("built-in rules: {}", f.error)))?;
+        .map_err(|f| crate::Failure::rules(format!("built-in rules: {}", f.error)))?;
         (rs, w, "built-in default rules".to_string())
     } else {
         let (rs, w) = RuleSet::load(&existing).map_err(|f| {
             for w in &f.warnings {
                 eprintln!("peregrine: warning: {w}");
             }
-            RulesProblem(f.error.to_string())
+            crate::Failure::rules(f.error.to_string())
         })?;
         let names: Vec<String> = existing.iter().map(|p| p.display().to_string()).collect();
         (rs, w, names.join(", "))
@@ -135,7 +115,7 @@ fn build_outputs(cfg: &Config, reopen: Arc<AtomicBool>) -> Result<Outputs> {
             reopen,
         )
         .map_err(|e| {
-            ConfigProblem(format!(
+            crate::Failure::config(format!(
                 "file_output.filename {}: {e}",
                 f.filename.display()
             ))
@@ -170,7 +150,7 @@ fn build_outputs(cfg: &Config, reopen: Arc<AtomicBool>) -> Result<Outputs> {
             timeout: cfg.output_timeout,
             attempts: 3,
         })
-        .map_err(|e| ConfigProblem(format!("http_output: {e}")))?;
+        .map_err(|e| crate::Failure::config(format!("http_output: {e}")))?;
         sinks.push(Box::new(sink));
     }
     Ok(Outputs::start(sinks, cfg.outputs_queue_capacity))
@@ -316,8 +296,9 @@ pub fn run(a: RunArgs) -> Result<u8> {
             "{}:{}",
             cfg.webserver.listen_address, cfg.webserver.listen_port
         );
-        let w = WebServer::start(&addr, web_state.clone())
-            .map_err(|e| ConfigProblem(format!("webserver: cannot listen on {addr}: {e}")))?;
+        let w = WebServer::start(&addr, web_state.clone()).map_err(|e| {
+            crate::Failure::config(format!("webserver: cannot listen on {addr}: {e}"))
+        })?;
         eprintln!(
             "peregrine: webserver on http://{}/ (/healthz /versions /metrics)",
             w.local_addr()

@@ -3,22 +3,15 @@
 //! the capture has its name, user and open files when the file is replayed,
 //! by us and by sysdig 0.29. Needs root and BTF; skips with a reason otherwise.
 
+mod common;
+use common::can_capture;
+
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const UID: u32 = 65534;
-
-fn can_capture() -> bool {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"))
-        })
-        .unwrap_or(false);
-    root && Path::new("/sys/kernel/btf/vmlinux").exists()
-}
 
 /// The name /etc/passwd gives `uid`.
 fn user_name(uid: u32) -> Option<String> {

@@ -2,23 +2,15 @@
 //! lineage, executable paths, command lines, fd names, users and the
 //! container id (host). Needs root and BTF; skips with a reason otherwise.
 
+mod common;
+use common::can_capture;
+
 use std::io::Read;
 use std::net::TcpListener;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const FORMAT: &str = "*%evt.type|%proc.name|%proc.pname|%proc.cmdline|%proc.exepath|%fd.name|%user.name|%container.id|%evt.res";
-
-fn can_capture() -> bool {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"))
-        })
-        .unwrap_or(false);
-    root && Path::new("/sys/kernel/btf/vmlinux").exists()
-}
 
 #[test]
 fn live_events_carry_process_fd_user_and_container_fields() {

@@ -5,6 +5,9 @@
 //! on without ring drops. Needs root and BTF (skips with a reason otherwise).
 //! Also: bad configuration and rules exit with their documented codes.
 
+mod common;
+use common::can_capture;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::os::unix::net::UnixDatagram;
@@ -12,16 +15,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-fn can_capture() -> bool {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"))
-        })
-        .unwrap_or(false);
-    root && Path::new("/sys/kernel/btf/vmlinux").exists()
-}
 
 fn tmpdir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("prg-run-{}-{name}", std::process::id()));

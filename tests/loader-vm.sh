@@ -55,6 +55,7 @@ perl -0777 -pe 's/\0version=1\.0\.0\0/\0version=1.0.1\0/ or die "no version=1.0.
 cp "$job/repo/$ko.uname-v" "$job/newer/$ko.uname-v"
 "$idx" build "$job/newer" >&2
 cp scripts/vm/jobs/loader.sh "$job/run.sh"
+cp rules/peregrine_rules.yaml "$job/rules.yaml"
 
 scripts/vm/initramfs.sh "$guest" "$work/initramfs-$guest.cpio" "${bins[@]}"
 out=$PEREGRINE_VM_CACHE/results/loader-$guest
@@ -77,6 +78,9 @@ check "sensor follows the decision: the kernel module" r kmod_sensor_driver=kmod
 check "sensor alerts on cat /etc/shadow through the module" r kmod_sensor_alert=ok
 check "sensor counted events" grep -Eq '^RESULT kmod_sensor_events=[1-9]' "$out/run.log"
 check "sensor exits 0 on SIGTERM" r kmod_sensor_rc=0
+check "capture --driver kmod -r: exits 0" r kmod_capture_rules_rc=0
+check "capture --driver kmod -r: alerts on cat /etc/shadow" r kmod_capture_alert=ok
+check "capture --driver kmod -p: state fields on the module's events" r kmod_capture_fields=ok
 check "module in use: another version does not replace it" r busy_version=1.0.0
 check "module in use: kept, and the reason says so" grep -q 'cannot be unloaded' "$out/auto-busy.log"
 check "module in use: still a kmod decision (exit 0)" r auto_busy_rc=0

@@ -64,7 +64,7 @@ pub struct CaptureArgs {
     #[arg(long)]
     stats: bool,
     /// Rules files or directories (Falco's language): print the alerts of
-    /// matching rules instead of events (modern eBPF driver).
+    /// matching rules instead of events.
     #[arg(short = 'r', long = "rules", value_name = "RULES")]
     rules: Vec<PathBuf>,
     /// With -r: print alerts as Falco's JSON.
@@ -110,11 +110,6 @@ pub fn run(a: CaptureArgs) -> Result<u8> {
             "--duration must be a positive number of seconds"
         ));
     }
-    if let (Driver::Kmod, Some(_)) = (a.driver, &engine) {
-        bail!(crate::Failure::usage(
-            "-r with --driver kmod is not wired yet: use the modern-ebpf driver, or `peregrine run`"
-        ));
-    }
     if let Driver::Kmod = a.driver {
         return crate::capture_kmod::run(crate::capture_kmod::Opts {
             write: a.write,
@@ -125,6 +120,8 @@ pub fn run(a: CaptureArgs) -> Result<u8> {
             all_syscalls: a.all_syscalls,
             snaplen: a.snaplen,
             stats: a.stats,
+            rules: engine,
+            json: a.json,
         });
     }
     let mut cfg = Config {

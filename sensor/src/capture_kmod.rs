@@ -1,9 +1,11 @@
 //! `peregrine capture --driver kmod`: the same capture loop as the eBPF
-//! driver's, reading peregrine.ko's rings through peregrine-kmod-source.
+//! driver's (state for the fields, rules, -w), reading peregrine.ko's rings
+//! through peregrine-kmod-source.
 
 use anyhow::{Context, Result};
 use peregrine_format::{EventContext, Format};
 use peregrine_kmod_source::{Config, KmodSource};
+use peregrine_rules::RuleSet;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -18,6 +20,9 @@ pub struct Opts {
     pub all_syscalls: bool,
     pub snaplen: u32,
     pub stats: bool,
+    /// Rules to evaluate (alerts printed instead of events), and as JSON.
+    pub rules: Option<RuleSet>,
+    pub json: bool,
 }
 
 pub fn run(a: Opts) -> Result<u8> {
@@ -32,14 +37,14 @@ pub fn run(a: Opts) -> Result<u8> {
     };
     let stop = peregrine_bpf::stop_on_signals();
     let mut src = KmodSource::open(&cfg).context("cannot start the kernel-module capture")?;
+    // Read after the rings are attached, as the eBPF path does: a process
+    // started during the scan is then in /proc or announced by its clone.
+    let mut state = crate::capture::host_state();
     let mut writer = match &a.write {
-        Some(p) => Some(crate::capture::create_writer(
-            p,
-            a.gzip,
-            &crate::capture::host_state(),
-        )?),
+        Some(p) => Some(crate::capture::create_writer(p, a.gzip, &state)?),
         None => None,
     };
+    let hostname = crate::rules_cmd::hostname();
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut line = String::with_capacity(256);
@@ -57,12 +62,24 @@ pub fn run(a: Opts) -> Result<u8> {
                 w.write_event(&ev, cpu as u16, 0)
                     .context("writing the capture file")?;
             }
+            state.process(&ev);
+            if let Some(rs) = &a.rules {
+                for alert in rs.evaluate(&ev, &state, num, cpu as u16) {
+                    let text = if a.json {
+                        alert.to_json(&hostname, false, Default::default())
+                    } else {
+                        alert.to_text(false)
+                    };
+                    out.write_all(text.as_bytes())?;
+                    out.write_all(b"\n")?;
+                }
+            }
             if let Some(f) = &a.format {
                 let ctx = EventContext {
                     event: ev,
                     num,
                     cpu: cpu as u16,
-                    state: None,
+                    state: Some(&state),
                 };
                 if f.render(&ctx, &mut line) {
                     out.write_all(line.as_bytes())?;

@@ -58,6 +58,24 @@ echo "RESULT auto_busy_rc=$?"
 echo "RESULT busy_version=$(cat /sys/module/peregrine/version 2>/dev/null)"
 stop_sensor kmod
 
+# 2b. `peregrine capture --driver kmod`: rules and state fields on the module's events.
+peregrine capture --driver kmod -r /job/rules.yaml --duration 8 >/out/kmod-capture-rules.out 2>/out/kmod-capture-rules.err &
+cpid=$!
+sleep 3
+cat /etc/shadow >/dev/null
+wait $cpid
+echo "RESULT kmod_capture_rules_rc=$?"
+grep -q 'Sensitive file opened for reading (file=/etc/shadow' /out/kmod-capture-rules.out &&
+	echo "RESULT kmod_capture_alert=ok"
+peregrine capture --driver kmod -p '%proc.name %evt.type %fd.name' --duration 8 >/out/kmod-capture-fields.out 2>/out/kmod-capture-fields.err &
+cpid=$!
+sleep 3
+cat /etc/hostname >/dev/null
+wait $cpid
+# A process name from state (not <NA>) on the open of /etc/hostname.
+grep -Eq '^[^<][^ ]* (open|openat) /etc/hostname$' /out/kmod-capture-fields.out &&
+	echo "RESULT kmod_capture_fields=ok"
+
 # 3. Again from the mirror: the same version already loaded is kept.
 $L --explain auto --repo http://127.0.0.1:8080 $NOREPOS >/out/auto-loaded.log 2>&1
 echo "RESULT auto_loaded_rc=$?"

@@ -8,6 +8,7 @@ NOREPOS="--repos-file /nonexistent"
 # The sensor reads the decision at its default path, /var/run being /run as on Debian.
 mkdir -p /var && ln -sfn /run /var/run
 printf 'root:*:19000:0:99999:7:::\n' >/etc/shadow
+echo guest >/etc/hostname
 
 wait_for() { # PATTERN FILE PID: until PATTERN is in FILE, PID exits, or 60 s
 	i=0

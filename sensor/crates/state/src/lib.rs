@@ -17,6 +17,7 @@ mod fd;
 mod fields;
 mod parse;
 mod procfs;
+mod procnet;
 mod shared;
 mod thread;
 mod users;

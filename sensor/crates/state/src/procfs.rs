@@ -2,9 +2,11 @@
 //! prefix (an init container sees the host's /proc at `$HOST_ROOT/proc`).
 
 use crate::fd::{FdInfo, FdType};
+use crate::procnet::{socket_inode, NetTables};
 use crate::shared::StrList;
 use crate::thread::ThreadInfo;
 use crate::{Limits, State, Users};
+use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
 
@@ -92,10 +94,73 @@ fn read_thread(proc_dir: &Path, pid: u64, tid: u64) -> Option<ThreadInfo> {
     Some(t)
 }
 
-fn read_fds(proc_dir: &Path, pid: u64, s: &mut State) {
-    let Ok(rd) = fs::read_dir(proc_dir.join(pid.to_string()).join("fd")) else {
+/// The socket tables of each network namespace, read once per namespace
+/// and only for namespaces whose processes hold sockets.
+#[derive(Default)]
+struct NetCache {
+    by_ns: HashMap<String, NetTables>,
+}
+
+impl NetCache {
+    fn tables_for(&mut self, pdir: &Path) -> &NetTables {
+        // The ns/net link (`net:[INODE]`) names the namespace. Unreadable
+        // (a process exiting), the directory keys it: read once anyway.
+        let key = fs::read_link(pdir.join("ns/net"))
+            .map(|t| t.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| pdir.to_string_lossy().into_owned());
+        self.by_ns
+            .entry(key)
+            .or_insert_with(|| NetTables::read(&pdir.join("net")))
+    }
+}
+
+/// An fd that is not a socket known to the tables, from its link target.
+fn classify(name: String, link: &Path) -> FdInfo {
+    // memfds are unlinked shmem files ("/memfd:NAME (deleted)"), so they
+    // must be told apart before the path test; memfd_create names them
+    // `memfd:NAME`.
+    if let Some(m) = name.strip_prefix("/memfd:") {
+        let m = m.strip_suffix(" (deleted)").unwrap_or(m);
+        return FdInfo::new(FdType::Memfd, format!("memfd:{m}"));
+    }
+    if name.starts_with('/') {
+        let ftype = if link.is_dir() {
+            FdType::Directory
+        } else {
+            FdType::File
+        };
+        return FdInfo::new(ftype, name);
+    }
+    if name.starts_with("pipe:") {
+        return FdInfo::new(FdType::Pipe, name);
+    }
+    // Anonymous inodes are named by their kind, bracketed or not
+    // (`anon_inode:[eventfd]`, `anon_inode:inotify`, `anon_inode:bpf-map`).
+    let ftype = match name
+        .strip_prefix("anon_inode:")
+        .map(|k| k.trim_start_matches('[').trim_end_matches(']'))
+    {
+        Some("eventfd") => FdType::Event,
+        Some("eventpoll") => FdType::Eventpoll,
+        Some("inotify") => FdType::Inotify,
+        Some("signalfd") => FdType::Signalfd,
+        Some("timerfd") => FdType::Timerfd,
+        Some("io_uring") => FdType::IoUring,
+        Some("userfaultfd") => FdType::Userfaultfd,
+        Some("pidfd") => FdType::Pidfd,
+        // bpf-map, bpf-prog, bpf_link, bpf_iter...
+        Some(k) if k.starts_with("bpf") => FdType::Bpf,
+        _ => FdType::Other,
+    };
+    FdInfo::new(ftype, name)
+}
+
+fn read_fds(proc_dir: &Path, pid: u64, s: &mut State, net: &mut NetCache) {
+    let pdir = proc_dir.join(pid.to_string());
+    let Ok(rd) = fs::read_dir(pdir.join("fd")) else {
         return;
     };
+    let mut links = Vec::new();
     for e in rd.flatten() {
         let Some(fd) = e.file_name().to_str().and_then(|n| n.parse::<i64>().ok()) else {
             continue;
@@ -103,33 +168,16 @@ fn read_fds(proc_dir: &Path, pid: u64, s: &mut State) {
         let Ok(target) = fs::read_link(e.path()) else {
             continue;
         };
-        let name = target.to_string_lossy().into_owned();
-        let ftype = if name.starts_with('/') {
-            if e.path().is_dir() {
-                FdType::Directory
-            } else {
-                FdType::File
-            }
-        } else if name.starts_with("pipe:") {
-            FdType::Pipe
-        } else if name.starts_with("socket:") {
-            FdType::Other
-        } else if name.contains("eventfd") {
-            FdType::Event
-        } else if name.contains("eventpoll") {
-            FdType::Eventpoll
-        } else if name.contains("inotify") {
-            FdType::Inotify
-        } else if name.contains("signalfd") {
-            FdType::Signalfd
-        } else if name.contains("timerfd") {
-            FdType::Timerfd
-        } else if name.starts_with("/memfd:") {
-            FdType::Memfd
-        } else {
-            FdType::Other
-        };
-        s.insert_fd(pid, fd, FdInfo::new(ftype, name));
+        links.push((fd, target.to_string_lossy().into_owned(), e.path()));
+    }
+    let tables = links
+        .iter()
+        .any(|(_, name, _)| name.starts_with("socket:"))
+        .then(|| net.tables_for(&pdir));
+    for (fd, name, link) in links {
+        let sock = socket_inode(&name).and_then(|ino| tables?.fd_info(ino));
+        let f = sock.unwrap_or_else(|| classify(name, &link));
+        s.insert_fd(pid, fd, f);
     }
 }
 
@@ -154,6 +202,7 @@ impl State {
         let Ok(rd) = fs::read_dir(&proc_dir) else {
             return s;
         };
+        let mut net = NetCache::default();
         for e in rd.flatten() {
             let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u64>().ok()) else {
                 continue;
@@ -169,7 +218,7 @@ impl State {
                     s.insert_thread(t);
                 }
             }
-            read_fds(&proc_dir, pid, &mut s);
+            read_fds(&proc_dir, pid, &mut s, &mut net);
         }
         s
     }
@@ -186,4 +235,33 @@ fn boot_time(proc_dir: &Path) -> Option<u64> {
         .ok()?
         .as_nanos() as u64;
     now.checked_sub((secs * 1e9) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    /// Two processes of one namespace: its tables are read once, from the
+    /// first, even when the second's net/ would say otherwise.
+    #[test]
+    fn socket_tables_are_read_once_per_network_namespace() {
+        let dir = std::env::temp_dir().join(format!("prg-netcache-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let unix = "Num RefCount Protocol Flags Type St Inode Path\n\
+                    0000000000000000: 00000002 00000000 00010000 0001 01 7 /run/x\n";
+        for (pid, ns, table) in [(1, 10, unix), (2, 10, ""), (3, 11, "")] {
+            let p = dir.join(pid.to_string());
+            fs::create_dir_all(p.join("ns")).unwrap();
+            fs::create_dir_all(p.join("net")).unwrap();
+            symlink(format!("net:[{ns}]"), p.join("ns/net")).unwrap();
+            fs::write(p.join("net/unix"), table).unwrap();
+        }
+        let mut cache = NetCache::default();
+        assert!(cache.tables_for(&dir.join("1")).fd_info(7).is_some());
+        assert!(cache.tables_for(&dir.join("2")).fd_info(7).is_some());
+        assert!(cache.tables_for(&dir.join("3")).fd_info(7).is_none());
+        assert_eq!(cache.by_ns.len(), 2);
+        let _ = fs::remove_dir_all(&dir);
+    }
 }

@@ -107,6 +107,8 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    // evt.time and the alert lines in local time, as sysdig and Falco print them.
+    peregrine_format::use_local_time();
     let res = match cli.cmd {
         Cmd::Run(a) => run::run(a),
         Cmd::Replay(a) => replay::run(a),

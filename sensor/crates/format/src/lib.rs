@@ -11,7 +11,7 @@ mod time;
 
 pub use args::render_args_with_state;
 pub use fields::{Field, FieldInfo, FIELDS};
-pub use time::{format_date_time, format_time};
+pub use time::{format_date_time, format_date_time_utc, format_time, use_local_time};
 
 use peregrine_event::EventRef;
 use peregrine_state::State;

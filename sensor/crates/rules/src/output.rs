@@ -204,7 +204,7 @@ pub struct Alert {
 /// `2016-08-04T16:17:57.881781397+0000` (evt.time.iso8601).
 pub fn iso8601(ts: u64) -> String {
     let mut s = String::with_capacity(32);
-    peregrine_format::format_date_time(ts, &mut s);
+    peregrine_format::format_date_time_utc(ts, &mut s);
     let s = s.replacen(' ', "T", 1);
     s + "+0000"
 }

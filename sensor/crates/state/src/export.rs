@@ -260,11 +260,14 @@ fn scap_fd(f: &FdInfo) -> ScapFd {
         FdType::Inotify => named(raw::SCAP_FD_INOTIFY),
         FdType::Timerfd => named(raw::SCAP_FD_TIMERFD),
         FdType::Netlink => named(raw::SCAP_FD_NETLINK),
-        FdType::Bpf => named(raw::SCAP_FD_BPF),
-        FdType::Userfaultfd => named(raw::SCAP_FD_USERFAULTFD),
-        FdType::IoUring => named(raw::SCAP_FD_IOURING),
-        FdType::Memfd => named(raw::SCAP_FD_MEMFD),
-        FdType::Pidfd => named(raw::SCAP_FD_PIDFD),
+        // Types past netlink (bpf 17 .. pidfd 21) make readers of 2022
+        // (sysdig 0.29) refuse the whole file ("wrong fd type 17"), and the
+        // sensor itself always holds bpf fds when capturing with eBPF. They
+        // go as unsupported, which keeps the name; our reader types them
+        // again from it (`anon_type`).
+        FdType::Bpf | FdType::Userfaultfd | FdType::IoUring | FdType::Memfd | FdType::Pidfd => {
+            named(raw::SCAP_FD_UNSUPPORTED)
+        }
         // Unsupported keeps the name, which unknown (0) would not.
         FdType::Other => named(raw::SCAP_FD_UNSUPPORTED),
     }
@@ -323,6 +326,32 @@ pub fn machine_info(host_root: &Path, boot_ts: u64) -> MachineInfo {
 mod tests {
     use super::*;
     use std::net::Ipv4Addr;
+
+    /// Regression: a capture holding the sensor's own bpf fds was refused
+    /// whole by sysdig 0.29 ("wrong fd type 17"). Newer fd types are written
+    /// as unsupported, named, and typed again from the name on reading.
+    #[test]
+    fn newer_fd_types_are_written_as_unsupported_and_read_back_by_name() {
+        for (t, name) in [
+            (FdType::Bpf, "anon_inode:bpf-map"),
+            (FdType::Memfd, "memfd:jit"),
+            (FdType::Pidfd, "anon_inode:[pidfd]"),
+            (FdType::IoUring, "anon_inode:[io_uring]"),
+            (FdType::Userfaultfd, "anon_inode:[userfaultfd]"),
+        ] {
+            let f = FdInfo::new(t, name.into());
+            let written = scap_fd(&f);
+            assert_eq!(
+                written,
+                ScapFd::Named {
+                    fd_type: raw::SCAP_FD_UNSUPPORTED as u8,
+                    name: name.as_bytes().to_vec()
+                }
+            );
+            let back = crate::parse::seed::from_scap_fd(&written, 0);
+            assert_eq!((back.ftype, back.name.as_str()), (t, name));
+        }
+    }
 
     #[test]
     fn bound_and_connected_sockets_keep_their_scap_form() {

@@ -123,6 +123,9 @@ fn classify(name: String, link: &Path) -> FdInfo {
         let m = m.strip_suffix(" (deleted)").unwrap_or(m);
         return FdInfo::new(FdType::Memfd, format!("memfd:{m}"));
     }
+    if let Some(t) = anon_type(&name) {
+        return FdInfo::new(t, name);
+    }
     if name.starts_with('/') {
         let ftype = if link.is_dir() {
             FdType::Directory
@@ -134,25 +137,34 @@ fn classify(name: String, link: &Path) -> FdInfo {
     if name.starts_with("pipe:") {
         return FdInfo::new(FdType::Pipe, name);
     }
-    // Anonymous inodes are named by their kind, bracketed or not
-    // (`anon_inode:[eventfd]`, `anon_inode:inotify`, `anon_inode:bpf-map`).
-    let ftype = match name
-        .strip_prefix("anon_inode:")
-        .map(|k| k.trim_start_matches('[').trim_end_matches(']'))
-    {
-        Some("eventfd") => FdType::Event,
-        Some("eventpoll") => FdType::Eventpoll,
-        Some("inotify") => FdType::Inotify,
-        Some("signalfd") => FdType::Signalfd,
-        Some("timerfd") => FdType::Timerfd,
-        Some("io_uring") => FdType::IoUring,
-        Some("userfaultfd") => FdType::Userfaultfd,
-        Some("pidfd") => FdType::Pidfd,
+    FdInfo::new(FdType::Other, name)
+}
+
+/// The type of an anonymous-inode fd from its name, as /proc shows it
+/// (`anon_inode:[eventfd]`, `anon_inode:inotify`, `anon_inode:bpf-map`) or
+/// as memfd_create names it (`memfd:NAME`); also how a capture's
+/// "unsupported" fd-list entries get their type back.
+pub(crate) fn anon_type(name: &str) -> Option<FdType> {
+    if name.starts_with("memfd:") {
+        return Some(FdType::Memfd);
+    }
+    let kind = name
+        .strip_prefix("anon_inode:")?
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    Some(match kind {
+        "eventfd" => FdType::Event,
+        "eventpoll" => FdType::Eventpoll,
+        "inotify" => FdType::Inotify,
+        "signalfd" => FdType::Signalfd,
+        "timerfd" => FdType::Timerfd,
+        "io_uring" => FdType::IoUring,
+        "userfaultfd" => FdType::Userfaultfd,
+        "pidfd" => FdType::Pidfd,
         // bpf-map, bpf-prog, bpf_link, bpf_iter...
-        Some(k) if k.starts_with("bpf") => FdType::Bpf,
-        _ => FdType::Other,
-    };
-    FdInfo::new(ftype, name)
+        k if k.starts_with("bpf") => FdType::Bpf,
+        _ => return None,
+    })
 }
 
 fn read_fds(proc_dir: &Path, pid: u64, s: &mut State, net: &mut NetCache) {

@@ -6,7 +6,7 @@
 mod files;
 mod net;
 mod proc;
-mod seed;
+pub(crate) mod seed;
 
 use crate::fd::{FdInfo, FdType};
 use crate::thread::ThreadInfo;

@@ -6,7 +6,7 @@ use peregrine_scap::FdInfo as ScapFd;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// An fd from a capture's fd list.
-pub(super) fn from_scap_fd(e: &ScapFd, ino: u64) -> FdInfo {
+pub(crate) fn from_scap_fd(e: &ScapFd, ino: u64) -> FdInfo {
     let v4 = |a: u32| IpAddr::V4(Ipv4Addr::from(a.to_le_bytes()));
     let mut f = match e {
         ScapFd::Ipv4Sock {
@@ -70,7 +70,16 @@ pub(super) fn from_scap_fd(e: &ScapFd, ino: u64) -> FdInfo {
             f.dev = dev.unwrap_or(0);
             f
         }
-        ScapFd::Named { fd_type, name } => FdInfo::new(FdType::from_scap(*fd_type), lossy(name)),
+        ScapFd::Named { fd_type, name } => {
+            let name = lossy(name);
+            // Our writer stores types newer than 2022's readers know as
+            // unsupported, named; the name says the type.
+            let t = match FdType::from_scap(*fd_type) {
+                FdType::Other => crate::procfs::anon_type(&name).unwrap_or(FdType::Other),
+                t => t,
+            };
+            FdInfo::new(t, name)
+        }
         ScapFd::Other { fd_type, .. } => FdInfo::new(FdType::from_scap(*fd_type), String::new()),
     };
     f.ino = ino;

@@ -153,6 +153,20 @@ impl FdInfo {
     }
 
     /// The local and remote endpoints, by role.
+    /// The address a bound or listening socket (no tuple yet) serves on,
+    /// from its `ip:port` name: fd.sip/fd.sport of such a socket, as
+    /// libsinsp answers them from its server-socket info.
+    pub fn bound(&self) -> Option<(IpAddr, u16)> {
+        if self.tuple.is_some()
+            || self.role != Role::Server
+            || !matches!(self.ftype, FdType::Ipv4 | FdType::Ipv6)
+        {
+            return None;
+        }
+        let (ip, port) = self.name.rsplit_once(':')?;
+        Some((ip.parse().ok()?, port.parse().ok()?))
+    }
+
     pub fn local_remote(&self) -> Option<((IpAddr, u16), (IpAddr, u16))> {
         let t = self.tuple?;
         Some(match self.role {

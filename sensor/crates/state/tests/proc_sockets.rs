@@ -159,10 +159,22 @@ const INET: &[&str] = &[
 #[test]
 fn tcp_listener_accepted_and_connected_sockets_get_their_tuples() {
     let (_root, mut st) = fake_host();
-    // Listening on 0.0.0.0:8080: named like a bound server socket.
+    // Listening on 0.0.0.0:8080: named like a bound server socket; its
+    // server address is the bound one (libsinsp's server-socket info).
     assert_eq!(
         fields(&mut st, 100, 3, INET),
-        strs(&["0.0.0.0:8080", "4", "tcp", NA, NA, NA, NA, NA, NA, "false"])
+        strs(&[
+            "0.0.0.0:8080",
+            "4",
+            "tcp",
+            "0.0.0.0",
+            "8080",
+            NA,
+            NA,
+            NA,
+            NA,
+            "false"
+        ])
     );
     // Accepted on the listener's port: we are the server.
     let name = "127.0.0.1:54321->127.0.0.1:8080";

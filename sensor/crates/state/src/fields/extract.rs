@@ -132,8 +132,12 @@ impl StateField {
                 self::FdType::Unix => s("unix"),
                 _ => None,
             }),
-            FdSip => fd().and_then(|f| f.tuple).map(|t| V::Ip(t.sip)),
-            FdSport => fd().and_then(|f| f.tuple).map(|t| V::U64(t.sport as u64)),
+            FdSip => fd()
+                .and_then(|f| f.tuple.map(|t| t.sip).or(f.bound().map(|b| b.0)))
+                .map(V::Ip),
+            FdSport => fd()
+                .and_then(|f| f.tuple.map(|t| t.sport).or(f.bound().map(|b| b.1)))
+                .map(|p| V::U64(p as u64)),
             FdCip => fd().and_then(|f| f.tuple).map(|t| V::Ip(t.cip)),
             FdCport => fd().and_then(|f| f.tuple).map(|t| V::U64(t.cport as u64)),
             FdLip => fd().and_then(FdInfo::local_remote).map(|(l, _)| V::Ip(l.0)),

@@ -25,6 +25,10 @@
 #define PRG_MAX_PATH 4096
 /* Bound of exe+args and of env. */
 #define PRG_MAX_ARGS 4096
+/* Bound of a byte buffer that is not syscall data (module image, msg_control). */
+#define PRG_MAX_BUF 16384
+/* iovec entries gathered for readv/writev/sendmsg/recvmsg. */
+#define PRG_MAX_IOVCNT 32
 
 struct prg_ring {
 	struct prg_ring_ctrl *ctrl;	/* page_address(ctrl_page) */
@@ -163,7 +167,9 @@ void prg_put_ustr(struct prg_evt *e, unsigned long uptr, u32 max);
 void prg_put_kstr(struct prg_evt *e, const char *s, u32 max);
 void prg_put_ubuf(struct prg_evt *e, unsigned long uptr, u32 n);
 void prg_put_sockaddr(struct prg_evt *e, unsigned long uptr, unsigned long ulen);
-void prg_put_socktuple(struct prg_evt *e, int fd, bool inbound);
+void prg_put_socktuple_to(struct prg_evt *e, int fd, bool inbound, unsigned long uaddr);
+u64 prg_put_iov(struct prg_evt *e, unsigned long iov, unsigned long cnt, u64 max);
+void prg_put_dyn(struct prg_evt *e, u8 idx, u64 v, u32 size);
 void prg_put_file_dev_ino(struct prg_evt *e, long fd, u32 *flags);
 u32 prg_open_flags(u32 native);
 u32 prg_open_mode(u32 flags, u32 mode);
@@ -171,6 +177,15 @@ u32 prg_clone_flags(u64 native);
 u32 prg_socket_family(u32 native);
 u32 prg_sock_flags(u32 native);
 u32 prg_encode_dev(dev_t dev);
+
+static inline void prg_put_socktuple(struct prg_evt *e, int fd, bool inbound)
+{
+	prg_put_socktuple_to(e, fd, inbound, 0);
+}
+
+/* prg_io.c, prg_misc.c: true when nr has a filler there (event emitted). */
+bool prg_emit_io(unsigned long *a, long nr, long ret);
+bool prg_emit_misc(unsigned long *a, long nr, long ret);
 
 /* prg_proc.c */
 void prg_emit_clone(u16 code, long ret, u32 flags);
@@ -181,6 +196,7 @@ void prg_emit_procexit(struct task_struct *t);
 /* prg_syscalls.c */
 void prg_sys_enter(struct pt_regs *regs, long id);
 void prg_sys_exit(struct pt_regs *regs, long ret);
+void prg_emit_path1(u16 code, long ret, unsigned long p);
 
 static inline bool prg_traced(void)
 {

@@ -181,8 +181,8 @@ static u32 prg_unix_tuple(u8 *out, struct sock *sk, bool inbound)
 	out[0] = PPM_AF_UNIX;
 	put_unaligned_le64((u64)(inbound ? sk : peer), out + 1);
 	put_unaligned_le64((u64)(inbound ? peer : sk), out + 9);
-	addr = inbound ? READ_ONCE(unix_sk(sk)->addr) :
-			 (peer ? READ_ONCE(unix_sk(peer)->addr) : NULL);
+	/* Outbound without a peer (unconnected datagram): our own name. */
+	addr = READ_ONCE(unix_sk(!inbound && peer ? peer : sk)->addr);
 	if (addr && addr->len > offsetof(struct sockaddr_un, sun_path))
 		n += prg_unix_path(out + 17, addr->name->sun_path,
 				   addr->len - offsetof(struct sockaddr_un, sun_path));
@@ -191,7 +191,11 @@ static u32 prg_unix_tuple(u8 *out, struct sock *sk, bool inbound)
 	return n;
 }
 
-void prg_put_socktuple(struct prg_evt *e, int fd, bool inbound)
+/*
+ * The tuple of the socket behind fd.  uaddr (user sockaddr, may be 0) names
+ * the remote end of an unconnected IPv4 socket (sendto/recvfrom/...msg).
+ */
+void prg_put_socktuple_to(struct prg_evt *e, int fd, bool inbound, unsigned long uaddr)
 {
 	u8 out[17 + UNIX_PATH_MAX + 1];
 	struct socket *sock;
@@ -214,7 +218,14 @@ void prg_put_socktuple(struct prg_evt *e, int fd, bool inbound)
 		__be32 l = in->inet_rcv_saddr ? in->inet_rcv_saddr : in->inet_saddr;
 		__be32 rem = in->inet_daddr;
 		u16 lp = ntohs(in->inet_sport), rp = ntohs(in->inet_dport);
+		struct sockaddr_in sin;
 
+		if (rp == 0 && uaddr &&
+		    !copy_from_user_nofault(&sin, (const void __user *)uaddr, sizeof(sin)) &&
+		    sin.sin_family == AF_INET) {
+			rem = sin.sin_addr.s_addr;
+			rp = ntohs(sin.sin_port);
+		}
 		out[0] = PPM_AF_INET;
 		memcpy(out + 1, inbound ? &rem : &l, 4);
 		put_unaligned_le16(inbound ? rp : lp, out + 5);
@@ -373,4 +384,53 @@ u32 prg_sock_flags(u32 native)
 	if (native & SOCK_CLOEXEC)
 		r |= PPM_O_CLOEXEC;
 	return r;
+}
+
+/*
+ * Gathers up to max bytes (and the room left) of the user iovec array
+ * [iov, iov + cnt) as one parameter; at most PRG_MAX_IOVCNT entries are
+ * read, as the eBPF probe does.  Returns the sum of their iov_len.
+ */
+u64 prg_put_iov(struct prg_evt *e, unsigned long iov, unsigned long cnt, u64 max)
+{
+	struct iovec v;
+	u64 total = 0, seg;
+	u32 n = 0;
+	unsigned long i;
+
+	max = min_t(u64, max, READ_ONCE(prg.snaplen));
+	if (max > prg_evt_room(e)) {
+		prg_set_len(e, max);	/* cannot fit: the event is dropped */
+		return 0;
+	}
+	cnt = min_t(unsigned long, cnt, PRG_MAX_IOVCNT);
+	for (i = 0; iov && i < cnt; i++) {
+		if (copy_from_user_nofault(&v, (const void __user *)(iov + i * sizeof(v)), sizeof(v))) {
+			prg_user_fault(e);
+			break;
+		}
+		total += v.iov_len;
+		if (n >= max || !v.iov_base)
+			continue;
+		seg = min_t(u64, v.iov_len, max - n);
+		if (copy_from_user_nofault(prg_evt_dst(e) + n, v.iov_base, seg))
+			prg_user_fault(e);
+		else
+			n += seg;
+	}
+	prg_set_len(e, n);
+	return total;
+}
+
+/* A PT_DYN parameter (event-schema.md 4.13): the table index, then the value. */
+void prg_put_dyn(struct prg_evt *e, u8 idx, u64 v, u32 size)
+{
+	u8 out[1 + sizeof(u64)];
+
+	out[0] = idx;
+	if (size == 1)
+		out[1] = (u8)v;
+	else
+		put_unaligned_le64(v, out + 1);
+	prg_put(e, out, 1 + size);
 }

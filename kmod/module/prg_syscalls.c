@@ -3,7 +3,7 @@
  * sys_enter/sys_exit dispatch and the syscall fillers (event-schema.md 3.2 -
  * 3.6).  sys_enter only produces the TOCTOU enter events of open, openat,
  * openat2, creat and connect; every other syscall is one exit event, either
- * its own or GENERIC_X.
+ * its own (here, in prg_io.c or in prg_misc.c) or GENERIC_X.
  */
 #include <linux/syscalls.h>
 #include <linux/uaccess.h>
@@ -186,7 +186,7 @@ static void prg_emit_open_exit(unsigned long *a, long nr, long ret)
 }
 
 /* res + one string path argument. */
-static void prg_emit_path1(u16 code, long ret, unsigned long p)
+void prg_emit_path1(u16 code, long ret, unsigned long p)
 {
 	struct prg_evt e;
 
@@ -468,7 +468,8 @@ void prg_sys_exit(struct pt_regs *regs, long ret)
 		prg_emit_exec_failure(regs, ret, true);
 		break;
 	default:
-		prg_emit_generic(nr);
+		if (!prg_emit_io(a, nr, ret) && !prg_emit_misc(a, nr, ret))
+			prg_emit_generic(nr);
 		break;
 	}
 }

@@ -33,10 +33,13 @@ use sys::Mapping;
 pub const API_MAJOR: u64 = raw::PRG_API_VERSION_MAJOR as u64;
 
 /// x86_64 syscalls with a dedicated event in peregrine.ko (the others are
-/// GENERIC_X); the sys_exit switch of kmod/module/prg_syscalls.c.
+/// GENERIC_X): the sys_exit switches of kmod/module/prg_syscalls.c,
+/// prg_io.c and prg_misc.c. The same set as the eBPF probe's fillers.
 pub const DEDICATED_SYSCALLS_X86_64: &[u16] = &[
-    0, 1, 2, 3, 41, 42, 43, 49, 50, 56, 57, 58, 59, 82, 83, 84, 85, 87, 90, 91, 105, 106, 257, 258,
-    263, 264, 268, 288, 316, 322, 435, 437,
+    0, 1, 2, 3, 9, 10, 17, 18, 19, 20, 21, 22, 32, 33, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 53,
+    56, 57, 58, 59, 62, 72, 80, 81, 82, 83, 84, 85, 86, 87, 88, 90, 91, 92, 93, 94, 101, 105, 106,
+    109, 112, 113, 114, 117, 119, 126, 133, 157, 161, 165, 166, 175, 200, 234, 257, 258, 259, 260,
+    263, 264, 265, 266, 268, 272, 288, 292, 293, 308, 313, 316, 319, 321, 322, 323, 425, 435, 437,
 ];
 
 /// What to capture.
@@ -322,5 +325,52 @@ impl KmodSource {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// DEDICATED_SYSCALLS_X86_64 is what the module's sys_exit switches
+    /// handle: every `case __NR_x:` of the filler files, by number.
+    #[test]
+    fn dedicated_list_matches_the_module_switches() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../kmod");
+        let table = std::fs::read_to_string(format!("{root}/include/peregrine/syscalls_x86_64.h"))
+            .expect("syscall table");
+        let nr_of = |name: &str| -> u16 {
+            table
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("PRG_NR("))
+                .filter_map(|l| l.split_once(", "))
+                .find(|(_, rest)| rest.split(')').next() == Some(name))
+                .and_then(|(n, _)| n.parse().ok())
+                .unwrap_or_else(|| panic!("no number for {name}"))
+        };
+        let mut got: Vec<u16> = Vec::new();
+        for f in ["prg_syscalls.c", "prg_io.c", "prg_misc.c"] {
+            let src = std::fs::read_to_string(format!("{root}/module/{f}")).expect("source");
+            // sys_enter's switch (TOCTOU enter events) names exit-handled calls only.
+            let exit_part = src.split("void prg_sys_exit").nth(1).unwrap_or(&src);
+            let body = if f == "prg_syscalls.c" {
+                exit_part
+            } else {
+                &src
+            };
+            for l in body.lines() {
+                if let Some(name) = l
+                    .trim()
+                    .strip_prefix("case __NR_")
+                    .and_then(|r| r.split_once(':'))
+                    .map(|(name, _)| name)
+                {
+                    got.push(nr_of(name));
+                }
+            }
+        }
+        got.sort_unstable();
+        got.dedup();
+        assert_eq!(got, DEDICATED_SYSCALLS_X86_64);
     }
 }

@@ -16,24 +16,27 @@ fn kv(path: &Path) -> Result<HashMap<String, String>> {
         .collect())
 }
 
-fn get<T: std::str::FromStr>(m: &HashMap<String, String>, k: &str) -> Result<T> {
+pub(crate) fn get<T: std::str::FromStr>(m: &HashMap<String, String>, k: &str) -> Result<T> {
     m.get(k)
         .and_then(|v| v.parse().ok())
         .with_context(|| format!("expectation file lacks a valid {k}="))
 }
 
-fn s<'a>(ev: &EventRef<'a>, i: usize) -> &'a [u8] {
+pub(crate) fn s<'a>(ev: &EventRef<'a>, i: usize) -> &'a [u8] {
     match ev.param(i) {
         Some(Param::Str(b)) | Some(Param::Bytes(b)) => b,
         _ => b"",
     }
 }
 
-fn n(ev: &EventRef<'_>, i: usize) -> i64 {
+pub(crate) fn n(ev: &EventRef<'_>, i: usize) -> i64 {
     ev.param(i).and_then(|p| p.as_i64()).unwrap_or(i64::MIN)
 }
 
-const LO: [u8; 4] = [127, 0, 0, 1];
+pub(crate) const LO: [u8; 4] = [127, 0, 0, 1];
+
+/// An expectation: true for the event it describes.
+pub(crate) type Pred = Box<dyn Fn(&EventRef<'_>) -> bool>;
 
 /// The first event matching each expectation (description, event bytes).
 pub type Matches = Vec<(&'static str, Vec<u8>)>;
@@ -53,7 +56,6 @@ pub fn workload(capture: &Path, expect: &Path) -> Result<Matches> {
     let missing = get::<String>(&x, "exec_missing")?.into_bytes();
 
     // (description, predicate) — every one must match at least one event.
-    type Pred = Box<dyn Fn(&EventRef<'_>) -> bool>;
     let mut want: Vec<(&'static str, Pred, u64, Option<Vec<u8>>)> = Vec::new();
     let mut add = |d: &'static str, p: Pred| want.push((d, p, 0, None));
     let c = |x: u32| x as u16;
@@ -304,6 +306,8 @@ pub fn workload(capture: &Path, expect: &Path) -> Result<Matches> {
         Box::new(move |e| wl(e) && e.code() == c(raw::PPME_GENERIC_X) && n(e, 1) == 39),
     );
 
+    crate::more_checks::add(&x, &mut add)?;
+
     if x.get("cgroup").is_some_and(|v| v == "1") {
         add(
             "cgroups of the workload: cpu=/prg/wl",
@@ -315,6 +319,12 @@ pub fn workload(capture: &Path, expect: &Path) -> Result<Matches> {
         );
     }
 
+    // Every child the workload made, for the dump.
+    let kids: Vec<i64> = x
+        .iter()
+        .filter(|(k, _)| k.ends_with("child") || *k == "tracee")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
     let mut rd =
         CaptureReader::open(capture).with_context(|| format!("opening {}", capture.display()))?;
     let mut total = 0u64;
@@ -336,11 +346,7 @@ pub fn workload(capture: &Path, expect: &Path) -> Result<Matches> {
                 }
             }
         }
-        if e.tid() as i64 == pid
-            || n(&e, 5) == pid
-            || e.tid() as i64 == child
-            || e.tid() as i64 == su
-        {
+        if e.tid() as i64 == pid || n(&e, 5) == pid || kids.contains(&(e.tid() as i64)) {
             dump.push_str(&format!("{} tid={} {} ", e.ts(), e.tid(), e.type_name()));
             render_args(&e, &mut dump);
             dump.push('\n');
@@ -400,6 +406,12 @@ const VARYING: &[&str] = &[
     "tuple",
     "addr",
     "fd",
+    // Fds the workload got from the kernel, and kernel socket addresses.
+    "oldfd",
+    "fd1",
+    "fd2",
+    "source",
+    "peer",
 ];
 
 /// The same workload captured by peregrine.ko and by the eBPF probe must

@@ -9,6 +9,8 @@
 
 mod capture;
 mod check;
+mod more_checks;
+mod more_workload;
 mod workload;
 
 use std::path::PathBuf;

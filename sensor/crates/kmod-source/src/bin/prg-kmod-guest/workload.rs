@@ -11,12 +11,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-fn cstr(p: &Path) -> Result<CString> {
+pub(crate) fn cstr(p: &Path) -> Result<CString> {
     CString::new(p.as_os_str().as_encoded_bytes()).context("path with a NUL byte")
 }
 
 /// fork(); the child runs f and exits with its return value.
-fn fork_child(f: impl FnOnce() -> i32) -> Result<libc::pid_t> {
+pub(crate) fn fork_child(f: impl FnOnce() -> i32) -> Result<libc::pid_t> {
     // SAFETY: the guest driver is single-threaded here; the child only makes
     // syscalls and exits.
     let pid = unsafe { libc::fork() };
@@ -31,7 +31,7 @@ fn fork_child(f: impl FnOnce() -> i32) -> Result<libc::pid_t> {
     Ok(pid)
 }
 
-fn wait_exit(pid: libc::pid_t) -> Result<i32> {
+pub(crate) fn wait_exit(pid: libc::pid_t) -> Result<i32> {
     let mut st = 0;
     // SAFETY: waiting for our own child.
     if unsafe { libc::waitpid(pid, &mut st, 0) } != pid {
@@ -147,6 +147,8 @@ pub fn run(dir: &Path, expect: &Path) -> Result<()> {
     if err.is_ok() {
         bail!("exec of a missing program succeeded");
     }
+
+    crate::more_workload::run(dir, &mut e)?;
 
     std::fs::write(expect, e).context("writing the expectations")?;
     Ok(())

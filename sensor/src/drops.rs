@@ -19,8 +19,9 @@ pub fn policy(d: &DropConfig) -> DropPolicy {
     }
 }
 
-/// Takes the actions of `r`; true when the sensor must exit.
-pub fn act(r: &DropReport, outputs: &Outputs, hostname: &str) -> bool {
+/// Takes the actions of `r` (checked at `ts`, ns since the epoch); true
+/// when the sensor must exit.
+pub fn act(r: &DropReport, ts: u64, outputs: &Outputs, hostname: &str) -> bool {
     let text = r.message();
     if r.log || r.exit {
         eprintln!(
@@ -30,11 +31,16 @@ pub fn act(r: &DropReport, outputs: &Outputs, hostname: &str) -> bool {
         );
     }
     if r.alert {
+        // The same line shape as a rule's alert: `time: Priority message`.
+        let mut line = String::new();
+        peregrine_format::format_time(ts, &mut line);
+        line.push_str(": Critical ");
+        line.push_str(&text);
         outputs.submit(Alert {
             priority: peregrine_outputs::Priority::Critical,
             rule: DROP_RULE.into(),
-            json: internal_alert_json(hostname, &text),
-            text,
+            json: internal_alert_json(hostname, &line),
+            text: line,
         });
     }
     if r.exit {

@@ -395,7 +395,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
                 // a savefile's capture stats too): only simulated drops, each
                 // of which is then all of the second's loss.
                 if let Some(r) = drop_monitor.observe(ev.ts(), 0, 0) {
-                    if crate::drops::act(&r, &outputs, &hostname) {
+                    if crate::drops::act(&r, ev.ts(), &outputs, &hostname) {
                         code = exit::INPUT;
                         break;
                     }
@@ -430,10 +430,10 @@ pub fn run(a: RunArgs) -> Result<u8> {
                 let now = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_nanos() as u64);
-                // A replay's checks follow event time, below.
+                // A replay's checks follow event time, above.
                 if !is_file {
                     if let Some(r) = drop_monitor.observe(now, events.get(), total) {
-                        if crate::drops::act(&r, &outputs, &hostname) {
+                        if crate::drops::act(&r, now, &outputs, &hostname) {
                             code = exit::INPUT;
                             break;
                         }

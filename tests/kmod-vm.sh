@@ -6,6 +6,9 @@
 #   - every expected event of the known workload is in the capture;
 #   - rmmod is refused while a reader is attached, succeeds after;
 #   - stress with CPU 1 offline/online: received + dropped == produced;
+#   - with the static sensor: the same workload through the eBPF probe gives
+#     the same parameters, and a busybox applet's open carries the name it
+#     set with prctl(PR_SET_NAME) on the module's events;
 #   - no oops, BUG or WARNING in dmesg.
 #
 # Kernels: one 6.1 and one 6.12 (cloud-amd64) by default;
@@ -84,6 +87,8 @@ for kv in "${kernels[@]}"; do
 		check "same workload via kmod and eBPF: same params" "$host_bin" compare \
 			--kmod "$out/workload.scap" --kmod-expect "$out/workload.expect" \
 			--ebpf "$out/ebpf.scap" --ebpf-expect "$out/ebpf.expect"
+		check "busybox cat via kmod: proc.name cat after prctl(PR_SET_NAME)" bash -c \
+			"grep -q '^RESULT capture_names=ok' '$out/run.log' && grep -q '^RESULT rmmod_names=ok' '$out/run.log' && grep -q '^RESULT kmod_proc_name=ok' '$out/run.log'"
 	fi
 	check "no oops/BUG/WARNING in dmesg" bash -c "! grep -E 'Oops|BUG:|WARNING:|Call Trace|general protection' '$out/dmesg.txt'"
 	grep -E '^  |check-|compare' "$out/checks.log" || true

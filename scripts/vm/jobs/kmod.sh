@@ -101,3 +101,20 @@ if command -v peregrine >/dev/null; then
 	wait $cap && echo "RESULT capture_ebpf=ok"
 fi
 echo "RESULT done_ebpf"
+
+# 7. Process names on the module's events: busybox runs an applet by
+# re-executing itself (comm "exe") and then names itself with
+# prctl(PR_SET_NAME); the open of the file must carry the applet's name.
+if command -v peregrine >/dev/null; then
+	printf 'root:*:19000:0:99999:7:::\n' >/etc/shadow
+	insmod /job/peregrine.ko ring_bytes=$RING_BYTES && echo "RESULT insmod_names=ok"
+	peregrine capture --driver kmod -p '%proc.name %evt.type %fd.name' --duration 8 \
+		>/out/kmod-names.out 2>/out/kmod-names.err &
+	cap=$!
+	sleep 3
+	cat /etc/shadow >/dev/null
+	wait $cap && echo "RESULT capture_names=ok"
+	rmmod peregrine && echo "RESULT rmmod_names=ok"
+	grep -Eq '^cat (open|openat) /etc/shadow$' /out/kmod-names.out && echo "RESULT kmod_proc_name=ok"
+fi
+echo "RESULT done_names"

@@ -65,6 +65,11 @@ pub struct Stats {
     pub fds_added: u64,
     pub fds_removed: u64,
     pub fds_refused: u64,
+    /// Threads the table lacked, looked up in /proc (live states only):
+    /// found, gone, and not tried because the per-second budget was spent.
+    pub proc_lookups: u64,
+    pub proc_lookups_failed: u64,
+    pub proc_lookups_limited: u64,
 }
 
 /// The fd an event acts on, resolved when the event was processed.
@@ -117,6 +122,9 @@ pub struct State {
     /// Where the host's /proc and /etc were read (states seeded from
     /// /proc), so that exported metadata describes that host.
     pub(crate) host_root: Option<std::path::PathBuf>,
+    /// /proc lookups of unknown threads in the current second of event
+    /// time: (second, lookups so far).
+    pub(crate) lookup_window: (u64, u32),
 }
 
 impl Default for State {
@@ -136,6 +144,7 @@ impl Default for State {
             max_caps: ALL_CAPS,
             boot_ts: 0,
             host_root: None,
+            lookup_window: (0, 0),
         }
     }
 }

@@ -236,6 +236,51 @@ impl State {
     }
 }
 
+/// /proc lookups of unknown threads allowed per second of event time:
+/// plenty for threads missed at startup (a process that started while the
+/// scan ran) or after ring drops, bounded so that a storm of short-lived
+/// processes we never saw cannot turn every event into filesystem reads.
+pub(crate) const LOOKUPS_PER_SEC: u32 = 200;
+
+impl State {
+    /// Reads a thread the table lacks from /proc, as libsinsp does on a
+    /// miss, when this state describes a live host (seeded by `from_proc`).
+    /// A new process comes with its fds. True when the thread was found.
+    pub(crate) fn lookup_missing(&mut self, tid: u64, ts: u64) -> bool {
+        let Some(root) = &self.host_root else {
+            return false;
+        };
+        let sec = ts / 1_000_000_000;
+        if self.lookup_window.0 != sec {
+            self.lookup_window = (sec, 0);
+        }
+        if self.lookup_window.1 >= LOOKUPS_PER_SEC {
+            self.stats.proc_lookups_limited += 1;
+            return false;
+        }
+        self.lookup_window.1 += 1;
+        let proc_dir = root.join("proc");
+        // /proc/<tid> answers for any thread, not only group leaders.
+        let pid = read_lossy(&proc_dir.join(tid.to_string()).join("status")).and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Tgid:"))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        });
+        let Some(t) = pid.and_then(|pid| read_thread(&proc_dir, pid, tid)) else {
+            self.stats.proc_lookups_failed += 1;
+            return false;
+        };
+        let pid = t.pid;
+        let new_process = !self.fds.contains_key(&pid);
+        self.insert_thread(t);
+        if new_process {
+            read_fds(&proc_dir, pid, self, &mut NetCache::default());
+        }
+        self.stats.proc_lookups += 1;
+        true
+    }
+}
+
 /// Boot time in ns since the epoch: now minus /proc/uptime (10 ms
 /// resolution, which is what the seconds-precise `btime` of /proc/stat
 /// cannot give).

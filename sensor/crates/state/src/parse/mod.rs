@@ -109,11 +109,16 @@ impl State {
         let tid = ev.tid();
         self.cur_tid = tid;
         self.cur_fd = EventFd::default();
+        use code::*;
         if let Some(t) = self.threads.get_mut(&tid) {
             t.last_ts = ev.ts();
+        } else if !matches!(ev.code(), CLONE | FORK | VFORK | CLONE3 | PROCEXIT) {
+            // A thread we missed (started during the startup scan, or its
+            // clone lost to a ring drop): ask /proc, on live hosts. A clone
+            // child's own event brings its data; an exiting thread is gone.
+            self.lookup_missing(tid, ev.ts());
         }
         let Some(info) = ev.info() else { return };
-        use code::*;
         match ev.code() {
             CLONE | FORK | VFORK | CLONE3 => self.on_clone(ev),
             EXECVE | EXECVEAT => self.on_exec(ev),

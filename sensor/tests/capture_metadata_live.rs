@@ -85,7 +85,7 @@ fn process_started_before_capture_is_named_on_replay_and_by_sysdig() {
     let cap = Command::new(env!("CARGO_BIN_EXE_peregrine"))
         .args(["capture", "-w"])
         .arg(&out)
-        .args(["--duration", "6"])
+        .args(["--duration", "3"])
         .output()
         .unwrap();
     assert!(

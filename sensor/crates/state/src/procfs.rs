@@ -167,7 +167,10 @@ pub(crate) fn anon_type(name: &str) -> Option<FdType> {
     })
 }
 
-fn read_fds(proc_dir: &Path, pid: u64, s: &mut State, net: &mut NetCache) {
+/// The fds of `pid`; sockets named from the namespace's tables when `net`
+/// is given (reading them costs milliseconds on a busy host, so lookups of
+/// single missed processes leave sockets as `socket:[INODE]`).
+fn read_fds(proc_dir: &Path, pid: u64, s: &mut State, net: Option<&mut NetCache>) {
     let pdir = proc_dir.join(pid.to_string());
     let Ok(rd) = fs::read_dir(pdir.join("fd")) else {
         return;
@@ -182,10 +185,12 @@ fn read_fds(proc_dir: &Path, pid: u64, s: &mut State, net: &mut NetCache) {
         };
         links.push((fd, target.to_string_lossy().into_owned(), e.path()));
     }
-    let tables = links
-        .iter()
-        .any(|(_, name, _)| name.starts_with("socket:"))
-        .then(|| net.tables_for(&pdir));
+    let tables = match net {
+        Some(net) if links.iter().any(|(_, name, _)| name.starts_with("socket:")) => {
+            Some(net.tables_for(&pdir))
+        }
+        _ => None,
+    };
     for (fd, name, link) in links {
         let sock = socket_inode(&name).and_then(|ino| tables?.fd_info(ino));
         let f = sock.unwrap_or_else(|| classify(name, &link));
@@ -230,7 +235,7 @@ impl State {
                     s.insert_thread(t);
                 }
             }
-            read_fds(&proc_dir, pid, &mut s, &mut net);
+            read_fds(&proc_dir, pid, &mut s, Some(&mut net));
         }
         s
     }
@@ -274,7 +279,7 @@ impl State {
         let new_process = !self.fds.contains_key(&pid);
         self.insert_thread(t);
         if new_process {
-            read_fds(&proc_dir, pid, self, &mut NetCache::default());
+            read_fds(&proc_dir, pid, self, None);
         }
         self.stats.proc_lookups += 1;
         true

@@ -143,6 +143,17 @@ impl Source {
         }
     }
 
+    /// Captures these syscalls too, for rules reloaded while running;
+    /// returns those newly captured. The kernel module's syscall set is
+    /// fixed when its rings are opened.
+    pub fn add_syscalls(&mut self, syscalls: &[u32]) -> Result<Vec<u32>> {
+        match self {
+            Source::Bpf(c) => Ok(c.add_syscalls(syscalls)?),
+            Source::Kmod(_) => anyhow::bail!("the kernel module's syscall set is fixed at start"),
+            Source::File(_) => Ok(Vec::new()),
+        }
+    }
+
     /// Drops so far, per CPU and reason: (cpu, reason, count).
     pub fn drops(&self) -> Vec<(usize, &'static str, u64)> {
         match self {

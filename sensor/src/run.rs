@@ -308,7 +308,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
         None
     };
 
-    let syscalls = interest(&rules);
+    let mut syscalls = interest(&rules);
     let (mut state, mut cap) = match &a.trace {
         Some(path) => {
             let reader = peregrine_scap::CaptureReader::open(path)
@@ -368,8 +368,14 @@ pub fn run(a: RunArgs) -> Result<u8> {
                         .into_iter()
                         .filter(|nr| !syscalls.contains(nr))
                         .collect();
-                    if !missing.is_empty() {
-                        eprintln!("peregrine: warning: the new rules need {} syscalls not captured; restart to capture them", missing.len());
+                    if !missing.is_empty() && !is_file {
+                        match cap.add_syscalls(&missing) {
+                            Ok(added) => {
+                                eprintln!("peregrine: now also capturing {} syscalls the new rules need", added.len());
+                                syscalls.extend(added);
+                            }
+                            Err(e) => eprintln!("peregrine: warning: the new rules need {} syscalls not captured ({e:#}); restart to capture them", missing.len()),
+                        }
                     }
                     rules = Arc::new(rs);
                     metrics.rule_reloads.inc();

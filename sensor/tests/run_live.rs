@@ -421,3 +421,51 @@ fn upstream_stable_rules_fire_live_on_cat_shadow_from_a_shell() {
         "{line}"
     );
 }
+
+/// Rules reloaded with SIGHUP that need a syscall the first rules did not
+/// (mkdir) get it captured without a restart.
+#[test]
+fn a_reload_needing_new_syscalls_captures_them() {
+    if !can_capture() {
+        eprintln!("SKIP a_reload_needing_new_syscalls...: needs root and kernel BTF");
+        return;
+    }
+    let dir = tmpdir("hup-syscalls");
+    let rules = dir.join("rules.yaml");
+    let rule = |name: &str, cond: &str| {
+        format!("- rule: {name}\n  desc: d\n  condition: {cond}\n  output: \"{name} %evt.type %evt.arg.path\"\n  priority: WARNING\n")
+    };
+    std::fs::write(
+        &rules,
+        rule("Opened", "evt.type = openat and fd.name = /nonexistent"),
+    )
+    .unwrap();
+    let alerts = dir.join("alerts.txt");
+    let config = format!(
+        "rules_files: [{}]\nstdout_output:\n  enabled: false\nsyslog_output:\n  enabled: false\n\
+         file_output:\n  enabled: true\n  filename: {}\n",
+        rules.display(),
+        alerts.display()
+    );
+    let s = start(&dir, &config, &[]);
+    let marker = dir.join("made-by-test");
+    std::fs::write(
+        &rules,
+        rule(
+            "Made",
+            "evt.type in (mkdir, mkdirat) and evt.arg.path contains made-by-test",
+        ),
+    )
+    .unwrap();
+    unsafe_kill(s.child.id(), 1);
+    assert!(
+        wait_until(20, || metric(s.web, "peregrine_rule_reloads_total") == 1),
+        "reload not counted"
+    );
+    let seen = wait_until(20, || {
+        let _ = std::fs::remove_dir(&marker);
+        let _ = Command::new("mkdir").arg(&marker).status();
+        std::fs::read_to_string(&alerts).is_ok_and(|t| t.contains("Made mkdir"))
+    });
+    assert!(seen, "no mkdir alert after the reload");
+}

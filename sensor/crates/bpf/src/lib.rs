@@ -12,6 +12,7 @@
 //! CAP_PERFMON (or CAP_SYS_ADMIN). [`support::check`] explains what is missing.
 
 mod error;
+mod extend;
 mod fillers;
 mod probe;
 mod ring;

@@ -16,7 +16,7 @@ static PROBE: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/pro
 pub const NR_SYSCALLS: u32 = 512;
 
 /// Syscalls with a TOCTOU enter event, and their tracepoint program.
-const ENTER: &[(u32, &str, &str)] = &[
+pub(crate) const ENTER: &[(u32, &str, &str)] = &[
     (2, "enter_open", "sys_enter_open"),
     (257, "enter_openat", "sys_enter_openat"),
     (437, "enter_openat2", "sys_enter_openat2"),
@@ -100,16 +100,22 @@ impl Config {
 pub struct Probe {
     // Field order matters for drop: links live inside `ebpf`.
     pub(crate) ebpf: Ebpf,
-    pub(crate) _exit_progs: ProgramArray<MapData>,
+    pub(crate) exit_progs: ProgramArray<MapData>,
     pub(crate) rings: Vec<Ring>,
     pub(crate) mode: AttachMode,
     pub(crate) boot_offset: u64,
     pub(crate) warnings: Vec<String>,
     pub(crate) fexit: Vec<u32>,
+    /// Syscalls captured now (by number), for `add_syscalls`.
+    pub(crate) wanted: Vec<bool>,
+    /// The sys_exit dispatcher is attached (new syscalls can join it).
+    pub(crate) dispatcher_attached: bool,
+    pub(crate) exec_attached: bool,
+    pub(crate) btf: Option<Btf>,
 }
 
 /// Ensures tracefs is mounted (classic tracepoints need it for their ids).
-fn ensure_tracefs() -> Result<(), String> {
+pub(crate) fn ensure_tracefs() -> Result<(), String> {
     if std::path::Path::new("/sys/kernel/tracing/events").exists()
         || std::path::Path::new("/sys/kernel/debug/tracing/events").exists()
     {
@@ -329,7 +335,7 @@ impl Probe {
         }
         Ok(Self {
             ebpf,
-            _exit_progs: exit_progs,
+            exit_progs,
             rings,
             mode: requested,
             boot_offset,
@@ -337,6 +343,10 @@ impl Probe {
             fexit: (0..NR_SYSCALLS)
                 .filter(|&nr| via_fexit[nr as usize])
                 .collect(),
+            wanted: wanted.to_vec(),
+            dispatcher_attached: need_dispatcher,
+            exec_attached: exec_wanted,
+            btf,
         })
     }
 
@@ -374,7 +384,7 @@ fn create_rings(ebpf: &Ebpf, ncpus: u32, bytes: usize) -> Result<Vec<Ring>, BpfE
     Ok(rings)
 }
 
-fn load_exit_prog(
+pub(crate) fn load_exit_prog(
     ebpf: &mut Ebpf,
     name: &str,
     mode: AttachMode,
@@ -417,7 +427,7 @@ fn attach_exit_prog(ebpf: &mut Ebpf, name: &str, mode: AttachMode) -> Result<(),
     Ok(())
 }
 
-fn load_sched_prog(
+pub(crate) fn load_sched_prog(
     ebpf: &mut Ebpf,
     name: &str,
     tp: &str,
@@ -466,7 +476,7 @@ fn attach_fexit(
     Ok(())
 }
 
-fn attach_enter(ebpf: &mut Ebpf, name: &str, tp: &str) -> Result<(), BpfError> {
+pub(crate) fn attach_enter(ebpf: &mut Ebpf, name: &str, tp: &str) -> Result<(), BpfError> {
     let prog = ebpf
         .program_mut(name)
         .ok_or_else(|| BpfError::Missing(format!("program {name}")))?;

@@ -71,6 +71,11 @@ impl Capture {
         &self.probe
     }
 
+    /// Captures these syscalls too (see [`Probe::add_syscalls`]).
+    pub fn add_syscalls(&mut self, syscalls: &[u32]) -> Result<Vec<u32>, BpfError> {
+        self.probe.add_syscalls(syscalls)
+    }
+
     fn now_ts(&self) -> u64 {
         sys::clock_ns(libc::CLOCK_BOOTTIME).wrapping_add(self.probe.boot_offset)
     }

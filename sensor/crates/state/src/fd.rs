@@ -152,7 +152,6 @@ impl FdInfo {
         }
     }
 
-    /// The local and remote endpoints, by role.
     /// The address a bound or listening socket (no tuple yet) serves on,
     /// from its `ip:port` name: fd.sip/fd.sport of such a socket, as
     /// libsinsp answers them from its server-socket info.
@@ -167,6 +166,7 @@ impl FdInfo {
         Some((ip.parse().ok()?, port.parse().ok()?))
     }
 
+    /// The local and remote endpoints, by role.
     pub fn local_remote(&self) -> Option<((IpAddr, u16), (IpAddr, u16))> {
         let t = self.tuple?;
         Some(match self.role {

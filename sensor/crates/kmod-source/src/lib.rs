@@ -34,7 +34,7 @@ pub const API_MAJOR: u64 = raw::PRG_API_VERSION_MAJOR as u64;
 
 /// x86_64 syscalls with a dedicated event in peregrine.ko (the others are
 /// GENERIC_X): the sys_exit switches of kmod/module/prg_syscalls.c,
-/// prg_io.c and prg_misc.c. The same set as the eBPF probe's fillers.
+/// prg_io.c, prg_misc.c and prg_fs.c. The same set as the eBPF probe's fillers.
 pub const DEDICATED_SYSCALLS_X86_64: &[u16] = &[
     0, 1, 2, 3, 9, 10, 17, 18, 19, 20, 21, 22, 32, 33, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 53,
     56, 57, 58, 59, 62, 72, 80, 81, 82, 83, 84, 85, 86, 87, 88, 90, 91, 92, 93, 94, 101, 105, 106,
@@ -349,7 +349,7 @@ mod tests {
                 .unwrap_or_else(|| panic!("no number for {name}"))
         };
         let mut got: Vec<u16> = Vec::new();
-        for f in ["prg_syscalls.c", "prg_io.c", "prg_misc.c"] {
+        for f in ["prg_syscalls.c", "prg_io.c", "prg_misc.c", "prg_fs.c"] {
             let src = std::fs::read_to_string(format!("{root}/module/{f}")).expect("source");
             // sys_enter's switch (TOCTOU enter events) names exit-handled calls only.
             let exit_part = src.split("void prg_sys_exit").nth(1).unwrap_or(&src);

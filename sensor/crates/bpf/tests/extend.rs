@@ -2,18 +2,12 @@
 //! reloaded rules ask for more): before `add_syscalls` a mkdir is not
 //! captured, after it is, with its path. Needs root and BTF; skips otherwise.
 
+mod common;
+use common::skip_reason;
+
 use peregrine_bpf::{Capture, Config};
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn skip_reason() -> Option<String> {
-    // SAFETY: geteuid has no side effects.
-    if unsafe { libc::geteuid() } != 0 {
-        return Some("not root".into());
-    }
-    let r = peregrine_bpf::support::check();
-    (!r.ok()).then(|| r.to_string())
-}
 
 /// Runs `mkdir PATH` (another process: the probe leaves its own out) and
 /// returns whether a mkdir/mkdirat event naming PATH arrived within 3 s.

@@ -198,6 +198,7 @@ void prg_emit_procexit(struct task_struct *t);
 void prg_sys_enter(struct pt_regs *regs, long id);
 void prg_sys_exit(struct pt_regs *regs, long ret);
 void prg_emit_path1(u16 code, long ret, unsigned long p);
+void prg_emit_res_fds(u16 code, unsigned long *a, long ret, int n);
 
 static inline bool prg_traced(void)
 {

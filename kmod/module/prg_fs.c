@@ -152,18 +152,6 @@ static void prg_emit_access(unsigned long *a, long ret)
 	prg_evt_commit(&e);
 }
 
-/* res and the fd: the layout prg_misc.c's res-and-fds filler gives one fd. */
-static void prg_emit_fchdir(unsigned long *a, long ret)
-{
-	struct prg_evt e;
-
-	if (prg_evt_begin(&e, PPME_SYSCALL_FCHDIR_X, 2))
-		return;
-	prg_put_u64(&e, ret);
-	prg_put_fd(&e, a[0]);
-	prg_evt_commit(&e);
-}
-
 bool prg_emit_fs(unsigned long *a, long nr, long ret)
 {
 	switch (nr) {
@@ -197,7 +185,7 @@ bool prg_emit_fs(unsigned long *a, long nr, long ret)
 		prg_emit_path1(PPME_SYSCALL_CHROOT_X, ret, a[0]);
 		break;
 	case __NR_fchdir:
-		prg_emit_fchdir(a, ret);
+		prg_emit_res_fds(PPME_SYSCALL_FCHDIR_X, a, ret, 1);
 		break;
 	default:
 		return false;

@@ -162,7 +162,8 @@ static void prg_emit_kill(u16 code, unsigned long *a, long ret, int npids)
 	prg_evt_commit(&e);
 }
 
-static void prg_emit_res_fds(u16 code, unsigned long *a, long ret, int n)
+/* res then the first n arguments as fds (setsid, setpgid, fchdir). */
+void prg_emit_res_fds(u16 code, unsigned long *a, long ret, int n)
 {
 	struct prg_evt e;
 	int i;

@@ -91,6 +91,34 @@ pub(crate) fn create_writer(
         .with_context(|| format!("cannot create {}", path.display()))
 }
 
+/// Prints the alerts of `rules` on `ev`, one line each (text or Falco's
+/// JSON), for both drivers' capture loops.
+pub(crate) fn write_alerts(
+    out: &mut impl Write,
+    rules: &peregrine_rules::RuleSet,
+    json: bool,
+    hostname: &str,
+    ctx: &EventContext<'_>,
+) -> std::io::Result<()> {
+    let Some(state) = ctx.state else {
+        return Ok(());
+    };
+    let alerts = rules.evaluate(&ctx.event, state, ctx.num, ctx.cpu);
+    for alert in &alerts {
+        let text = if json {
+            alert.to_json(hostname, false, Default::default())
+        } else {
+            alert.to_text(false)
+        };
+        out.write_all(text.as_bytes())?;
+        out.write_all(b"\n")?;
+    }
+    if !alerts.is_empty() {
+        out.flush()?;
+    }
+    Ok(())
+}
+
 pub fn run(a: CaptureArgs) -> Result<u8> {
     let engine = crate::rules_cmd::load_for_replay(&a.rules, false)?;
     let hostname = crate::rules_cmd::hostname();
@@ -181,25 +209,16 @@ pub fn run(a: CaptureArgs) -> Result<u8> {
                 .context("writing the capture file")?;
         }
         state.process(&re.event);
+        let ctx = EventContext {
+            event: re.event,
+            num,
+            cpu: re.cpu,
+            state: Some(&state),
+        };
         if let Some(rs) = &engine {
-            for alert in rs.evaluate(&re.event, &state, num, re.cpu) {
-                let text = if a.json {
-                    alert.to_json(&hostname, false, Default::default())
-                } else {
-                    alert.to_text(false)
-                };
-                out.write_all(text.as_bytes())?;
-                out.write_all(b"\n")?;
-                out.flush()?;
-            }
+            write_alerts(&mut out, rs, a.json, &hostname, &ctx)?;
         }
         if let Some(f) = &format {
-            let ctx = EventContext {
-                event: re.event,
-                num,
-                cpu: re.cpu,
-                state: Some(&state),
-            };
             if f.render(&ctx, &mut line) {
                 out.write_all(line.as_bytes())?;
                 out.write_all(b"\n")?;

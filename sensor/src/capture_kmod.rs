@@ -63,24 +63,16 @@ pub fn run(a: Opts) -> Result<u8> {
                     .context("writing the capture file")?;
             }
             state.process(&ev);
+            let ctx = EventContext {
+                event: ev,
+                num,
+                cpu: cpu as u16,
+                state: Some(&state),
+            };
             if let Some(rs) = &a.rules {
-                for alert in rs.evaluate(&ev, &state, num, cpu as u16) {
-                    let text = if a.json {
-                        alert.to_json(&hostname, false, Default::default())
-                    } else {
-                        alert.to_text(false)
-                    };
-                    out.write_all(text.as_bytes())?;
-                    out.write_all(b"\n")?;
-                }
+                crate::capture::write_alerts(&mut out, rs, a.json, &hostname, &ctx)?;
             }
             if let Some(f) = &a.format {
-                let ctx = EventContext {
-                    event: ev,
-                    num,
-                    cpu: cpu as u16,
-                    state: Some(&state),
-                };
                 if f.render(&ctx, &mut line) {
                     out.write_all(line.as_bytes())?;
                     out.write_all(b"\n")?;

@@ -19,6 +19,13 @@ fn capture_writes_a_file_our_reader_and_sysdig_read() {
     let marker = dir.join("marker.txt");
     std::fs::write(&marker, "m\n").unwrap_or_else(|e| panic!("{e}"));
     let out = dir.join("cap.scap");
+    // A process with a 20 KB command line (CI hosts have them) is in the
+    // startup scan: its metadata must not make sysdig refuse the file.
+    let mut long = Command::new("sleep")
+        .arg("30")
+        .args(vec!["0"; 10_000])
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn sleep: {e}"));
     let cap = Command::new(env!("CARGO_BIN_EXE_peregrine"))
         .args(["capture", "--driver", "modern-ebpf", "-w"])
         .arg(&out)
@@ -36,6 +43,8 @@ fn capture_writes_a_file_our_reader_and_sysdig_read() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let done = cap.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    let _ = long.kill();
+    let _ = long.wait();
     let stderr = String::from_utf8_lossy(&done.stderr);
     assert!(done.status.success(), "peregrine capture failed: {stderr}");
     assert!(stderr.contains("drops: 0 "), "{stderr}");

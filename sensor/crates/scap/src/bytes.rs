@@ -98,6 +98,24 @@ pub(crate) trait Put {
     /// u16 length + bytes. Longer strings are cut at 65535 bytes, the most
     /// the format can carry (upstream's limits are far lower).
     fn put_str16(&mut self, s: &[u8]);
+    /// u16 length + at most `max` bytes of `s`.
+    fn put_str16_max(&mut self, s: &[u8], max: usize) {
+        self.put_str16(s.get(..max).unwrap_or(s));
+    }
+    /// A NUL-separated list (args, env, cgroups) of at most `max` bytes, cut
+    /// after its last whole item that fits: half an environment variable or
+    /// cgroup path would read as a real, different one. A first item longer
+    /// than `max` is cut at `max`.
+    fn put_list16_max(&mut self, s: &[u8], max: usize) {
+        let cut = match s.get(..max) {
+            None => s,
+            Some(head) => match head.iter().rposition(|&b| b == 0) {
+                Some(nul) => &head[..=nul],
+                None => head,
+            },
+        };
+        self.put_str16(cut);
+    }
 }
 
 impl Put for Vec<u8> {
@@ -121,6 +139,22 @@ impl Put for Vec<u8> {
         self.put_u16(s.len() as u16);
         self.extend_from_slice(s);
     }
+}
+
+/// The longest strings libscap's savefile reader accepts in metadata
+/// entries; one byte more and it refuses the whole file ("invalid argslen
+/// 25505"). Measured against sysdig 0.29 (libs of March 2022), byte by byte
+/// around each limit; current libs have the same SCAP_MAX_* sizes.
+pub(crate) mod max_len {
+    /// PL comm, exe, exepath, cwd and root (SCAP_MAX_PATH_SIZE).
+    pub const PATH: usize = 1024;
+    /// PL args, env and cgroups (SCAP_MAX_ARGS_SIZE and friends).
+    pub const LIST: usize = 4096;
+    /// FDL names (file, unix socket, other named fds): the reader keeps a
+    /// NUL after them in a SCAP_MAX_PATH_SIZE buffer.
+    pub const FD_NAME: usize = 1023;
+    /// UL user name, home directory, shell and group name.
+    pub const CREDENTIAL: usize = 255;
 }
 
 /// Writes a u32 sub-record length (which includes itself) at `start`, once

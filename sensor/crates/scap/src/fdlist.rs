@@ -2,7 +2,7 @@
 //! the fds of one thread: u64 tid, then entries. V2 entries start with a u32
 //! length (including itself) that lets newer fields be skipped.
 
-use crate::bytes::{patch_len, Cur, Put, Short};
+use crate::bytes::{max_len, patch_len, Cur, Put, Short};
 use peregrine_wire::raw;
 
 /// One fd of one thread.
@@ -213,7 +213,7 @@ fn parse_entry(
     Ok(Ok(FdEntry { tid, fd, ino, info }))
 }
 
-/// Writes one FDL_V2 entry.
+/// Writes one FDL_V2 entry, names cut to what upstream readers accept.
 pub(crate) fn write_fd_entry(out: &mut Vec<u8>, e: &FdEntry) {
     let start = out.len();
     out.put_u32(0);
@@ -260,7 +260,7 @@ pub(crate) fn write_fd_entry(out: &mut Vec<u8>, e: &FdEntry) {
         FdInfo::Unix { source, dest, name } => {
             out.put_u64(*source);
             out.put_u64(*dest);
-            out.put_str16(name);
+            out.put_str16_max(name, max_len::FD_NAME);
         }
         FdInfo::File {
             open_flags,
@@ -268,12 +268,12 @@ pub(crate) fn write_fd_entry(out: &mut Vec<u8>, e: &FdEntry) {
             dev,
         } => {
             out.put_u32(*open_flags);
-            out.put_str16(name);
+            out.put_str16_max(name, max_len::FD_NAME);
             if let Some(d) = dev {
                 out.put_u32(*d);
             }
         }
-        FdInfo::Named { name, .. } => out.put_str16(name),
+        FdInfo::Named { name, .. } => out.put_str16_max(name, max_len::FD_NAME),
         FdInfo::Other { data, .. } => out.extend_from_slice(data),
     }
     patch_len(out, start);

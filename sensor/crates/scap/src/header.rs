@@ -1,7 +1,7 @@
 //! Section header, machine info, interface list and user list blocks
 //! (driver.md §3.2-3.3).
 
-use crate::bytes::{patch_len, Cur, Put, Short};
+use crate::bytes::{max_len, patch_len, Cur, Put, Short};
 
 /// Byte-order magic of the section header.
 pub const BYTE_ORDER_MAGIC: u32 = 0x1A2B3C4D;
@@ -336,9 +336,9 @@ pub(crate) fn write_ul(out: &mut Vec<u8>, users: &[UserInfo], groups: &[GroupInf
         out.put_u8(USERBLOCK_TYPE_USER);
         out.put_u32(u.uid);
         out.put_u32(u.gid);
-        out.put_str16(&u.name);
-        out.put_str16(&u.homedir);
-        out.put_str16(&u.shell);
+        out.put_str16_max(&u.name, max_len::CREDENTIAL);
+        out.put_str16_max(&u.homedir, max_len::CREDENTIAL);
+        out.put_str16_max(&u.shell, max_len::CREDENTIAL);
         patch_len(out, start);
     }
     for g in groups {
@@ -346,7 +346,7 @@ pub(crate) fn write_ul(out: &mut Vec<u8>, users: &[UserInfo], groups: &[GroupInf
         out.put_u32(0);
         out.put_u8(USERBLOCK_TYPE_GROUP);
         out.put_u32(g.gid);
-        out.put_str16(&g.name);
+        out.put_str16_max(&g.name, max_len::CREDENTIAL);
         patch_len(out, start);
     }
 }

@@ -14,6 +14,8 @@
 //!   exit-only events. Only converted events are copied.
 //! - [`CaptureWriter`] writes SHB, MI, IL_V2, UL_V2, PL_V9, FDL_V2 and
 //!   EV(F)_V2(_LARGE) blocks, which sysdig 0.29 and current Falco read.
+//!   Metadata strings are cut to the lengths those readers accept (a
+//!   longer one makes them refuse the whole file).
 //!   Reading a capture and writing it back is a fixed point.
 //!
 //! Where we differ from upstream's reader, on purpose:

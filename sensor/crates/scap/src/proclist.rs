@@ -5,7 +5,7 @@
 //! appended trailing fields exist. Fields a version lacks keep the defaults
 //! upstream uses (-1 for ids, `u32::MAX` for loginuid, 0 elsewhere).
 
-use crate::bytes::{patch_len, Cur, Put, Short};
+use crate::bytes::{max_len, patch_len, Cur, Put, Short};
 use peregrine_wire::raw;
 
 /// One thread of the process list.
@@ -225,7 +225,8 @@ fn parse_entry(c: &mut Cur<'_>, ver: u8, start: usize) -> Result<Result<ProcInfo
     Ok(Ok(p))
 }
 
-/// Writes one PL V9 entry with every field.
+/// Writes one PL V9 entry with every field, strings cut to what upstream
+/// readers accept ([`max_len`]).
 pub(crate) fn write_pl_entry(out: &mut Vec<u8>, p: &ProcInfo) {
     let start = out.len();
     out.put_u32(0);
@@ -234,11 +235,11 @@ pub(crate) fn write_pl_entry(out: &mut Vec<u8>, p: &ProcInfo) {
     out.put_u64(p.ptid);
     out.put_i64(p.sid);
     out.put_i64(p.vpgid);
-    out.put_str16(&p.comm);
-    out.put_str16(&p.exe);
-    out.put_str16(&p.exepath);
-    out.put_str16(&p.args);
-    out.put_str16(&p.cwd);
+    out.put_str16_max(&p.comm, max_len::PATH);
+    out.put_str16_max(&p.exe, max_len::PATH);
+    out.put_str16_max(&p.exepath, max_len::PATH);
+    out.put_list16_max(&p.args, max_len::LIST);
+    out.put_str16_max(&p.cwd, max_len::PATH);
     out.put_u64(p.fdlimit);
     out.put_u32(p.flags);
     out.put_u32(p.uid);
@@ -248,11 +249,11 @@ pub(crate) fn write_pl_entry(out: &mut Vec<u8>, p: &ProcInfo) {
     out.put_u32(p.vmswap_kb);
     out.put_u64(p.pfmajor);
     out.put_u64(p.pfminor);
-    out.put_str16(&p.env);
+    out.put_list16_max(&p.env, max_len::LIST);
     out.put_i64(p.vtid);
     out.put_i64(p.vpid);
-    out.put_str16(&p.cgroups);
-    out.put_str16(&p.root);
+    out.put_list16_max(&p.cgroups, max_len::LIST);
+    out.put_str16_max(&p.root, max_len::PATH);
     out.put_u64(p.pidns_init_start_ts);
     out.put_u32(p.tty);
     out.put_u32(p.loginuid);

@@ -16,6 +16,21 @@ fn read_lossy(p: &Path) -> Option<String> {
         .map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
+/// The drivers copy at most this much of a new process's argument and
+/// environment areas (driver.md: STR_STORAGE_SIZE); a scanned process gets
+/// the same, so `proc.cmdline` does not depend on whether the process started
+/// before the sensor, and a host of processes with megabyte environments
+/// does not cost megabytes each.
+const MAX_ARGS_READ: u64 = 4096;
+
+/// The first `max` bytes of a file.
+fn read_head(p: &Path, max: u64) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut v = Vec::new();
+    fs::File::open(p).ok()?.take(max).read_to_end(&mut v).ok()?;
+    Some(v)
+}
+
 /// One thread from `/proc/<pid>/task/<tid>` (process data from `/proc/<pid>`).
 fn read_thread(proc_dir: &Path, pid: u64, tid: u64) -> Option<ThreadInfo> {
     let pdir = proc_dir.join(pid.to_string());
@@ -49,7 +64,7 @@ fn read_thread(proc_dir: &Path, pid: u64, tid: u64) -> Option<ThreadInfo> {
             _ => {}
         }
     }
-    if let Ok(cmd) = fs::read(pdir.join("cmdline")) {
+    if let Some(cmd) = read_head(&pdir.join("cmdline"), MAX_ARGS_READ) {
         let list = StrList::from_nul(&cmd);
         let mut parts = list.iter();
         t.exe = parts.next().unwrap_or_default().into();
@@ -63,7 +78,7 @@ fn read_thread(proc_dir: &Path, pid: u64, tid: u64) -> Option<ThreadInfo> {
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_default()
         .into();
-    if let Ok(env) = fs::read(pdir.join("environ")) {
+    if let Some(env) = read_head(&pdir.join("environ"), MAX_ARGS_READ) {
         t.env = StrList::from_nul(&env);
     }
     if let Some(cg) = read_lossy(&pdir.join("cgroup")) {

@@ -216,3 +216,34 @@ fn live_state_exports_machine_info() {
     assert_eq!(again.fd_count(), st.fd_count());
     assert_eq!(back.machine, st.to_metadata().machine);
 }
+
+/// Regression for `capture -w` files sysdig refused ("invalid argslen
+/// 25505"): a process with a 20 KB command line is scanned as the drivers
+/// see a new one (its first 4096 bytes, whole arguments first), and its
+/// capture metadata stays within what upstream readers accept.
+#[test]
+fn a_scanned_process_with_a_long_command_line_keeps_what_the_drivers_keep() {
+    let zeros = vec!["0"; 10_000];
+    let mut child = std::process::Command::new("sleep")
+        .arg("30")
+        .args(&zeros)
+        .spawn()
+        .expect("sleep runs");
+    let tid = u64::from(child.id());
+    // Wait for the exec so /proc shows sleep's own command line.
+    for _ in 0..200 {
+        if std::fs::read(format!("/proc/{tid}/cmdline")).is_ok_and(|c| c.len() > 20_000) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let st = State::from_proc(Path::new("/"), Limits::default());
+    let _ = child.kill();
+    let _ = child.wait();
+    let t = st.thread(tid).expect("the child was scanned");
+    // "sleep\0" "30\0" take 9 bytes; 4087 more hold 2043 "0\0" and a last "0".
+    assert_eq!(t.args.iter().count(), 1 + 2044, "{}", t.cmdline().len());
+    let meta = st.to_metadata();
+    let p = meta.procs.iter().find(|p| p.tid == tid).expect("exported");
+    assert!(p.args.len() <= 4096 && p.env.len() <= 4096);
+}

@@ -17,7 +17,8 @@ echo "== cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== cargo test"
-cargo test --workspace --locked 2>&1 | tee target/test.log
+# --no-fail-fast: one run reports every failing test, not the first binary's.
+cargo test --workspace --locked --no-fail-fast 2>&1 | tee target/test.log
 # cargo's own summary lines, added up, so the closing line counts every test.
 awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "%d passed, %d failed, %d skipped\n", p, f, i }' target/test.log >target/test-summary.txt
 

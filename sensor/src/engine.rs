@@ -144,12 +144,11 @@ impl Source {
     }
 
     /// Captures these syscalls too, for rules reloaded while running;
-    /// returns those newly captured. The kernel module's syscall set is
-    /// fixed when its rings are opened.
+    /// returns those newly captured.
     pub fn add_syscalls(&mut self, syscalls: &[u32]) -> Result<Vec<u32>> {
         match self {
             Source::Bpf(c) => Ok(c.add_syscalls(syscalls)?),
-            Source::Kmod(_) => anyhow::bail!("the kernel module's syscall set is fixed at start"),
+            Source::Kmod(k) => Ok(k.add_syscalls(syscalls)?),
             Source::File(_) => Ok(Vec::new()),
         }
     }

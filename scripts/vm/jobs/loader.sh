@@ -59,6 +59,27 @@ echo "RESULT auto_busy_rc=$?"
 echo "RESULT busy_version=$(cat /sys/module/peregrine/version 2>/dev/null)"
 stop_sensor kmod
 
+# 2a. Rules reloaded on SIGHUP that need a syscall the first rules did not: the sensor adds
+# it to the module's syscall set while capturing, and the new rule alerts.
+printf -- '- rule: Opened\n  desc: d\n  condition: evt.type = openat and fd.name = /nonexistent\n  output: "Opened %%evt.type"\n  priority: WARNING\n' >/tmp/hup.yaml
+peregrine run -r /tmp/hup.yaml >/out/hup-sensor.out 2>/out/hup-sensor.err &
+spid=$!
+wait_for 'capturing with' /out/hup-sensor.err $spid
+printf -- '- rule: Made\n  desc: d\n  condition: evt.type in (mkdir, mkdirat) and evt.arg.path contains made-by-hup\n  output: "Made %%evt.type %%evt.arg.path"\n  priority: WARNING\n' >/tmp/hup.yaml
+kill -HUP $spid
+wait_for 'rules reloaded' /out/hup-sensor.err $spid
+grep -q 'now also capturing' /out/hup-sensor.err && echo "RESULT kmod_hup_added=ok"
+i=0
+while ! grep -q 'Made mkdir' /out/hup-sensor.out && [ $i -lt 50 ]; do
+	rmdir /tmp/made-by-hup 2>/dev/null
+	mkdir /tmp/made-by-hup
+	sleep 0.2
+	i=$((i + 1))
+done
+grep -q 'Made mkdir' /out/hup-sensor.out && echo "RESULT kmod_hup_alert=ok"
+kill -TERM $spid 2>/dev/null
+wait $spid
+
 # 2b. `peregrine capture --driver kmod`: rules and state fields on the module's events.
 peregrine capture --driver kmod -r /job/rules.yaml --duration 8 >/out/kmod-capture-rules.out 2>/out/kmod-capture-rules.err &
 cpid=$!

@@ -87,6 +87,9 @@ pub struct KmodSource {
     /// Ring and length of the event handed out last (consumed on the next call).
     current: Option<(usize, u64)>,
     stats: ReaderStats,
+    /// The syscall set given to the module (PRG_IOC_SET_INTEREST), kept so
+    /// syscalls can be added while capturing.
+    interest: raw::prg_interest,
 }
 
 fn sys_err<'a>(
@@ -196,7 +199,38 @@ impl KmodSource {
             rings,
             current: None,
             stats: ReaderStats::default(),
+            interest,
         })
+    }
+
+    /// Starts capturing `syscalls` (native numbers) too, for rules reloaded
+    /// while running; returns those not captured before. The module reads
+    /// its syscall set on every event, so this takes effect at once, on
+    /// every CPU. Syscalls are never removed: state needs what it has.
+    pub fn add_syscalls(&mut self, syscalls: &[u32]) -> Result<Vec<u32>, KmodError> {
+        let bit = |nr: u32| (nr as usize / 64, 1u64 << (nr % 64));
+        let mut next = self.interest;
+        let mut new: Vec<u32> = Vec::new();
+        for &nr in syscalls {
+            if nr >= raw::PRG_SYSCALL_BITS {
+                continue;
+            }
+            let (word, mask) = bit(nr);
+            if next.bits[word] & mask == 0 {
+                next.bits[word] |= mask;
+                new.push(nr);
+            }
+        }
+        new.sort_unstable();
+        let Some(first) = self.rings.first() else {
+            return Ok(Vec::new());
+        };
+        if !new.is_empty() {
+            sys::ioctl(&first.fd, sys::SET_INTEREST, &next as *const _ as usize)
+                .map_err(sys_err("PRG_IOC_SET_INTEREST", &first.path))?;
+            self.interest = next;
+        }
+        Ok(new)
     }
 
     /// Detaches the tracepoints; events already in the rings stay readable.

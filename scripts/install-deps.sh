@@ -13,6 +13,8 @@ if [[ "${1:-}" == "--test" ]]; then
 	# Kernel-module tests in QEMU guests (scripts/vm/): the module is built
 	# with kbuild against Debian kernel headers (pahole for 6.12 module BTF).
 	want+=(qemu-system-x86 busybox-static kmod libelf-dev bc dwarves)
+	# Compressed kernel modules are made with the tools kbuild and DKMS use.
+	want+=(xz-utils zstd)
 fi
 
 missing=()

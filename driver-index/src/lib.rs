@@ -12,6 +12,7 @@ pub mod modinfo;
 pub mod repo;
 pub mod resume;
 pub mod serve;
+pub mod unpack;
 
 pub use fetch::{FetchError, FetchOptions, Fetcher};
 pub use index::{Artifact, Index, IndexError, Kind};

@@ -3,10 +3,13 @@
 
 use crate::fetch::{self, FetchError, Fetcher};
 use crate::index::{Artifact, Index, IndexError, Kind, MAX_INDEX_BYTES};
-use crate::modinfo;
+use crate::{modinfo, unpack};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The file names a repository's modules may have.
+const MODULE_SUFFIXES: [&str; 4] = [".ko", ".ko.gz", ".ko.xz", ".ko.zst"];
 
 /// Name of the index at a repository root.
 pub const INDEX_FILE: &str = "index.json";
@@ -24,6 +27,8 @@ pub enum RepoError {
     Fetch(#[from] FetchError),
     #[error(transparent)]
     ModInfo(#[from] modinfo::ModInfoError),
+    #[error(transparent)]
+    Unpack(#[from] unpack::UnpackError),
     #[error("{0} problem(s) found; see the lines above")]
     Verify(usize),
 }
@@ -42,7 +47,7 @@ pub fn now() -> u64 {
         .unwrap_or(0)
 }
 
-/// Every `*.ko` / `*.ko.gz` below `dir`, as paths relative to it, sorted.
+/// Every `*.ko` / `*.ko.gz` / `*.ko.xz` / `*.ko.zst` below `dir`, as paths relative to it, sorted.
 fn modules(dir: &Path) -> Result<Vec<String>, RepoError> {
     let mut out = Vec::new();
     let mut stack = vec![PathBuf::new()];
@@ -55,7 +60,7 @@ fn modules(dir: &Path) -> Result<Vec<String>, RepoError> {
             let ft = entry.file_type().map_err(io(&full))?;
             if ft.is_dir() && !name.starts_with('.') {
                 stack.push(child);
-            } else if ft.is_file() && (name.ends_with(".ko") || name.ends_with(".ko.gz")) {
+            } else if ft.is_file() && MODULE_SUFFIXES.iter().any(|s| name.ends_with(s)) {
                 out.push(child.to_string_lossy().into_owned());
             }
         }
@@ -71,11 +76,7 @@ pub fn build(dir: &Path, target: &str, key: Option<&SigningKey>) -> Result<Index
     for rel in modules(dir)? {
         let path = dir.join(&rel);
         let stored = std::fs::read(&path).map_err(io(&path))?;
-        let raw = if rel.ends_with(".gz") {
-            gunzip(&stored, &path)?
-        } else {
-            stored.clone()
-        };
+        let raw = unpack::image(&stored, &path.display().to_string())?;
         let info = modinfo::read(&raw, &path.display().to_string())?;
         let side = dir.join(format!("{rel}.uname-v"));
         let kernel_version = std::fs::read_to_string(side)
@@ -106,16 +107,6 @@ pub fn build(dir: &Path, target: &str, key: Option<&SigningKey>) -> Result<Index
         index.sign(key);
     }
     Ok(index)
-}
-
-pub fn gunzip(bytes: &[u8], what: &Path) -> Result<Vec<u8>, RepoError> {
-    use std::io::Read;
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(bytes)
-        .take(256 << 20)
-        .read_to_end(&mut out)
-        .map_err(io(what))?;
-    Ok(out)
 }
 
 /// Reads and validates `dir/index.json`.

@@ -1,13 +1,25 @@
 //! A repository's index.json and the modules it lists come from the network: parsing them,
-//! checking the signature and reading a module's .modinfo must give values or typed errors,
+//! checking the signature, unpacking and reading a module's .modinfo must give values or typed errors,
 //! never a panic. An index that parses must also survive its own round trip unchanged, since
 //! the signature covers the re-serialized bytes.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use peregrine_driver_index::{explain, index, modinfo, Index};
+use peregrine_driver_index::{explain, index, modinfo, unpack, Index};
 
 fuzz_target!(|data: &[u8]| {
+    // Compressed modules (from a repository or what DKMS left): bounded
+    // output or a typed error.
+    if matches!(
+        unpack::Format::of(data),
+        Some(unpack::Format::Gzip | unpack::Format::Xz | unpack::Format::Zstd)
+    ) {
+        if let Ok(image) = unpack::image(data, "fuzz.ko.xz") {
+            assert!(image.len() <= unpack::MAX_IMAGE_BYTES);
+            let _ = modinfo::read(&image, "fuzz.ko");
+        }
+        return;
+    }
     if data.starts_with(b"\x7fELF") {
         if let Ok(info) = modinfo::read(data, "fuzz.ko") {
             let _ = info.kernel_release();

@@ -4,6 +4,7 @@
 //! limit; the result is checked like any prebuilt before it is inserted.
 
 use crate::detect::HostFacts;
+use peregrine_driver_index::unpack;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -158,13 +159,14 @@ pub fn build(f: &HostFacts, cfg: &BuildConfig, log: &mut Vec<String>) -> Result<
     })
 }
 
-/// DKMS may leave the module gzip-compressed; the checks and `finit_module` want it plain.
+/// DKMS may leave the module compressed (gzip, xz or zstd, as the kernel's
+/// own); the checks and `finit_module` want it plain.
 fn unpacked(path: PathBuf, work: &Path) -> Result<PathBuf, String> {
-    if path.extension().is_none_or(|e| e != "gz") {
+    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if unpack::Format::of(&bytes) == Some(unpack::Format::Elf) {
         return Ok(path);
     }
-    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let image = peregrine_driver_index::repo::gunzip(&bytes, &path).map_err(|e| e.to_string())?;
+    let image = unpack::image(&bytes, &path.display().to_string()).map_err(|e| e.to_string())?;
     let out = work.join("peregrine.ko");
     peregrine_driver_index::fetch::write_atomic(&out, &image).map_err(|e| e.to_string())?;
     Ok(out)

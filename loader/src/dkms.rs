@@ -103,14 +103,20 @@ pub fn build(
         .join(&f.kernel_release)
         .join(&f.arch)
         .join("module");
-    for name in ["peregrine.ko", "peregrine.ko.gz"] {
+    // DKMS compresses the module as the kernel's own are (Debian's 6.12: xz).
+    for name in [
+        "peregrine.ko",
+        "peregrine.ko.xz",
+        "peregrine.ko.zst",
+        "peregrine.ko.gz",
+    ] {
         let p = dir.join(name);
         if p.is_file() {
             return Ok(p);
         }
     }
     Err(format!(
-        "dkms build succeeded but {} holds no peregrine.ko or peregrine.ko.gz (an xz or zstd module is not read here)",
+        "dkms build succeeded but {} holds no peregrine.ko (plain, .xz, .zst or .gz)",
         dir.display()
     ))
 }

@@ -5,7 +5,7 @@
 use crate::api;
 use ed25519_dalek::VerifyingKey;
 use peregrine_driver_index::{
-    fetch, index::MAX_INDEX_BYTES, Artifact, FetchOptions, Fetcher, Index, Kind,
+    fetch, index::MAX_INDEX_BYTES, unpack, Artifact, FetchOptions, Fetcher, Index, Kind,
 };
 use std::path::PathBuf;
 
@@ -161,15 +161,13 @@ impl RepoConfig {
 
     fn obtain(&self, fetcher: &Fetcher, repo: &str, a: &Artifact) -> Result<Found, String> {
         let dir = self.cache_dir.join(&a.kernel_release);
-        let stored = dir.join(format!(
-            "{}.{}",
-            a.sha256,
-            if a.file.ends_with(".gz") {
-                "ko.gz"
-            } else {
-                "ko"
-            }
-        ));
+        // The suffix is picked from a fixed set, never copied from the
+        // index: a file name there is remote input.
+        let suffix = ["ko.gz", "ko.xz", "ko.zst"]
+            .into_iter()
+            .find(|s| a.file.ends_with(&format!(".{s}")))
+            .unwrap_or("ko");
+        let stored = dir.join(format!("{}.{suffix}", a.sha256));
         let (bytes, from_cache) = match std::fs::read(&stored) {
             Ok(b) if fetch::check(&b, "", a.size, &a.sha256).is_ok() => (b, true),
             _ if self.no_download && Self::is_remote(repo) => {
@@ -186,9 +184,10 @@ impl RepoConfig {
                 (b, false)
             }
         };
-        let (path, image) = if a.file.ends_with(".gz") {
+        // Compressed or not is read from the bytes (verified by sha256 above).
+        let (path, image) = if unpack::Format::of(&bytes) != Some(unpack::Format::Elf) {
             let image =
-                peregrine_driver_index::repo::gunzip(&bytes, &stored).map_err(|e| e.to_string())?;
+                unpack::image(&bytes, &stored.display().to_string()).map_err(|e| e.to_string())?;
             let path = dir.join(format!("{}.ko", a.sha256));
             fetch::write_atomic(&path, &image).map_err(|e| e.to_string())?;
             (path, image)

@@ -210,33 +210,36 @@ fn incompatible_api_is_not_chosen() {
 }
 
 #[test]
-fn gzip_artifact_is_verified_then_unpacked_into_the_cache() {
-    use std::io::Write as _;
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let repo_dir = tmp.path().join("repo");
-    let ko = make_repo(&repo_dir, RELEASE, "1.0.0");
-    let raw = std::fs::read(&ko).expect("read");
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(&raw).expect("gzip");
-    let gz_path = ko.with_extension("ko.gz");
-    std::fs::write(&gz_path, gz.finish().expect("gzip")).expect("write");
-    std::fs::remove_file(&ko).expect("rm");
-    std::fs::rename(
-        ko.with_extension("ko.uname-v"),
-        gz_path.with_extension("gz.uname-v"),
-    )
-    .expect("mv");
-    write_index(&repo_dir);
-    let f = host(tmp.path(), true);
-    let mut ins = DryRun::default();
-    let d = auto(
-        &f,
-        &config(tmp.path(), vec![served(&repo_dir)]),
-        &mut ins,
-        None,
-    );
-    assert_eq!(d.driver, "kmod", "{}", explain(&d));
-    assert_eq!(std::fs::read(&ins.inserted[0]).expect("unpacked"), raw);
+fn compressed_artifacts_are_verified_then_unpacked_into_the_cache() {
+    for ext in PACKED {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let repo_dir = tmp.path().join("repo");
+        let ko = make_repo(&repo_dir, RELEASE, "1.0.0");
+        let raw = std::fs::read(&ko).expect("read");
+        let packed_path = ko.with_extension(format!("ko.{ext}"));
+        std::fs::write(&packed_path, pack(&raw, ext)).expect("write");
+        std::fs::remove_file(&ko).expect("rm");
+        std::fs::rename(
+            ko.with_extension("ko.uname-v"),
+            packed_path.with_extension(format!("{ext}.uname-v")),
+        )
+        .expect("mv");
+        write_index(&repo_dir);
+        let f = host(tmp.path(), true);
+        let mut ins = DryRun::default();
+        let d = auto(
+            &f,
+            &config(tmp.path(), vec![served(&repo_dir)]),
+            &mut ins,
+            None,
+        );
+        assert_eq!(d.driver, "kmod", "{ext}: {}", explain(&d));
+        let inserted = std::fs::read(&ins.inserted[0]).expect("unpacked");
+        assert!(
+            inserted == raw,
+            "{ext}: the inserted image is not the module"
+        );
+    }
 }
 
 #[test]

@@ -54,6 +54,11 @@ fn module(tmp: &Path, signed: bool) -> PathBuf {
 /// `bin/dkms`: appends its arguments to `dkms.calls`; `build` exits `build_rc`, else puts
 /// `ko` where DKMS keeps a built module.
 fn fake_dkms(tmp: &Path, ko: &Path, build_rc: u8) -> PathBuf {
+    fake_dkms_leaving(tmp, ko, build_rc, "peregrine.ko")
+}
+
+/// As [`fake_dkms`], the module left under the file name `name`.
+fn fake_dkms_leaving(tmp: &Path, ko: &Path, build_rc: u8, name: &str) -> PathBuf {
     let calls = tmp.join("dkms.calls");
     let body = format!(
         r#"echo "$*" >>'{calls}'
@@ -68,7 +73,7 @@ add) mkdir -p "$tree/peregrine/1.0.0" ;;
 build)
 	[ {build_rc} -eq 0 ] || {{ echo 'make: *** [modules] Error 2' >&2; exit {build_rc}; }}
 	mkdir -p "$tree/peregrine/1.0.0/$k/x86_64/module"
-	cp '{ko}' "$tree/peregrine/1.0.0/$k/x86_64/module/peregrine.ko" ;;
+	cp '{ko}' "$tree/peregrine/1.0.0/$k/x86_64/module/{name}" ;;
 esac
 "#,
         calls = calls.display(),
@@ -122,6 +127,37 @@ fn dkms_builds_and_installs_when_present() {
     let d = auto(&f, &cfg, &mut ins, None);
     assert_eq!(d.driver, "kmod", "{}", explain(&d));
     assert_eq!(calls(tmp.path()).len(), 5);
+}
+
+/// Debian's 6.12 kernels compress their modules with xz, and DKMS compresses
+/// what it builds to match: `peregrine.ko.xz` (or .zst, .gz) is unpacked and
+/// the plain image inserted. It used to be "holds no peregrine.ko" and a
+/// needless kbuild.
+#[test]
+fn dkms_module_compressed_like_the_kernels_is_unpacked() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let f = host_with_sources(tmp.path());
+    let plain = std::fs::read(module(tmp.path(), false)).expect("read");
+    for ext in PACKED {
+        let name = format!("peregrine.ko.{ext}");
+        let ko = tmp.path().join(&name);
+        std::fs::write(&ko, pack(&plain, ext)).expect("write");
+        let _ = std::fs::remove_dir_all(f.host_root.join("var/lib/dkms"));
+        let bin = fake_dkms_leaving(tmp.path(), &ko, 0, &name);
+        let mut cfg = config(tmp.path(), vec![]);
+        cfg.order = vec![Step::Build];
+        cfg.build.dkms = Some(bin.join("dkms"));
+        let mut ins = DryRun::default();
+        let d = auto(&f, &cfg, &mut ins, None);
+        assert_eq!(d.driver, "kmod", "{name}: {}", explain(&d));
+        assert_eq!(d.module.as_ref().map(|m| m.source.as_str()), Some("dkms"));
+        assert_eq!(ins.inserted.len(), 1, "{name}");
+        let inserted = std::fs::read(&ins.inserted[0]).expect("read inserted");
+        assert!(
+            inserted == plain,
+            "{name}: the inserted image is not the plain module"
+        );
+    }
 }
 
 #[test]

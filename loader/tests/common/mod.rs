@@ -110,3 +110,30 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 pub fn explain(d: &Decision) -> String {
     serde_json::to_string_pretty(&d.attempts).unwrap_or_default()
 }
+
+/// The suffixes of compressed modules (`peregrine.ko.<ext>`), as kbuild and DKMS make them.
+pub const PACKED: [&str; 3] = ["gz", "xz", "zst"];
+
+/// `raw` compressed as a `.ko.<ext>` file is.
+pub fn pack(raw: &[u8], ext: &str) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut out = Vec::new();
+    match ext {
+        "gz" => {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            gz.write_all(raw).expect("gzip");
+            out = gz.finish().expect("gzip");
+        }
+        "xz" => {
+            liblzma::read::XzEncoder::new(raw, 6)
+                .read_to_end(&mut out)
+                .expect("xz");
+        }
+        "zst" => {
+            out =
+                ruzstd::encoding::compress_to_vec(raw, ruzstd::encoding::CompressionLevel::Fastest)
+        }
+        other => panic!("no packer for .{other}"),
+    }
+    out
+}

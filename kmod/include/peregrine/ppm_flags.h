@@ -68,4 +68,15 @@
 /* unlinkat_flags */
 #define PPM_AT_REMOVEDIR 0x200
 
+/*
+ * pidfd_open_flags and delete_module_flags: the event table names these
+ * tables but the reference leaves their contents out (event-schema.md 5.19).
+ * The values are the scap ones of Falco's drivers (PIDFD_NONBLOCK bit 0;
+ * O_TRUNC bit 0, O_NONBLOCK bit 1).  Not PPM_-prefixed: the flag-table
+ * cross-check only knows the reference's tables.
+ */
+#define PRG_PIDFD_NONBLOCK 0x1
+#define PRG_DELETE_MODULE_O_TRUNC 0x1
+#define PRG_DELETE_MODULE_O_NONBLOCK 0x2
+
 #endif /* PEREGRINE_PPM_FLAGS_H */

@@ -335,4 +335,91 @@ fn check_workload(mode: AttachMode) {
         (3 << 8, 3, 0, 0)
     );
     assert_eq!(run.fact("child_status"), 3 << 8);
+    check_security_calls(&run, w);
+}
+
+/// The events of fillers_sec.h, parameter by parameter.
+fn check_security_calls(run: &Run, w: i64) {
+    use peregrine_wire::raw as c;
+    let code = |v: u32| v as u16;
+    let handle = run.facts["handle_path"].clone();
+
+    let rv = run.one(code(c::PPME_SYSCALL_PROCESS_VM_READV_X), w, |_| true);
+    assert_eq!(rv.nparams(), 3);
+    assert_eq!(run.fact("pvm_readv_res"), 12);
+    assert_eq!(
+        (int(&rv, "res"), int(&rv, "pid"), raw(&rv, "data")),
+        (12, w, &b"secret-bytes"[..]),
+        "data: the local iovecs, gathered"
+    );
+    let wv = run.one(code(c::PPME_SYSCALL_PROCESS_VM_WRITEV_X), w, |_| true);
+    assert_eq!(run.fact("pvm_writev_res"), 100);
+    let sent: Vec<u8> = (0..80u8).map(|i| b'A' + i % 26).collect();
+    assert_eq!(
+        (int(&wv, "res"), int(&wv, "pid"), raw(&wv, "data")),
+        (100, w, &sent[..]),
+        "data: the local iovecs, cut at the snaplen (80)"
+    );
+
+    let pidfd = run.fact("pidfd");
+    assert!(pidfd >= 0, "pidfd_open failed: {pidfd}");
+    let po = run.one(code(c::PPME_SYSCALL_PIDFD_OPEN_X), w, |_| true);
+    assert_eq!(
+        (int(&po, "fd"), int(&po, "pid"), int(&po, "flags")),
+        (pidfd, w, 1),
+        "PIDFD_NONBLOCK"
+    );
+    let got = run.fact("pidfd_getfd_res");
+    assert!(got >= 0, "pidfd_getfd failed: {got}");
+    let pg = run.one(code(c::PPME_SYSCALL_PIDFD_GETFD_X), w, |_| true);
+    assert_eq!(
+        (
+            int(&pg, "fd"),
+            int(&pg, "pid_fd"),
+            int(&pg, "target_fd"),
+            int(&pg, "flags")
+        ),
+        (got, pidfd, run.fact("getfd_target"), 0)
+    );
+
+    assert_eq!(run.fact("name_to_handle_res"), 0);
+    let hfd = run.fact("handle_fd");
+    assert!(hfd >= 0, "open_by_handle_at failed: {hfd}");
+    let oh = run.one(code(c::PPME_SYSCALL_OPEN_BY_HANDLE_AT_X), w, |_| true);
+    assert_eq!(oh.nparams(), 6);
+    assert_eq!(
+        (int(&oh, "fd"), int(&oh, "mountfd"), int(&oh, "flags")),
+        (hfd, run.fact("handle_mountfd"), 0x1 | 0x1000),
+        "O_RDONLY|O_CLOEXEC"
+    );
+    assert_eq!(raw(&oh, "path"), cstr(&handle).as_slice());
+    assert_eq!(
+        (int(&oh, "dev"), int(&oh, "ino")),
+        (run.fact("handle_dev"), run.fact("handle_ino"))
+    );
+
+    let sc = run.one(code(c::PPME_SYSCALL_SECCOMP_X), w, |e| int(e, "res") == 0);
+    assert_eq!((int(&sc, "op"), int(&sc, "flags")), (2, 0));
+    let bad = run.fact("seccomp_bad_res");
+    assert_eq!(bad, -22);
+    let sb = run.one(code(c::PPME_SYSCALL_SECCOMP_X), w, |e| int(e, "res") != 0);
+    assert_eq!(
+        (int(&sb, "res"), int(&sb, "op"), int(&sb, "flags")),
+        (bad, 2, 1)
+    );
+
+    // ENOENT where modules exist; ENOSYS on kernels without them (this host).
+    let dm_res = run.fact("delete_module_res");
+    assert!(dm_res == -2 || dm_res == -38, "delete_module: {dm_res}");
+    let dm = run.one(code(c::PPME_SYSCALL_DELETE_MODULE_X), w, |_| true);
+    assert_eq!(
+        (int(&dm, "res"), raw(&dm, "name"), int(&dm, "flags")),
+        (dm_res, &b"prg_no_such_module\0"[..], 1 | 2),
+        "O_TRUNC|O_NONBLOCK"
+    );
+    for e in [&rv, &wv, &po, &pg, &oh, &sc, &sb, &dm] {
+        let mut args = String::new();
+        peregrine_event::render::render_args(e, &mut args);
+        eprintln!("{} {args}", e.type_name());
+    }
 }

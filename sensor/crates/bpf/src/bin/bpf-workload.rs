@@ -232,6 +232,8 @@ fn main() {
         );
     }
 
+    security_calls(&dir, &mut kv);
+
     // a child that forks, calls setuid and exits
     // SAFETY: single-threaded process; the child only makes raw syscalls and _exit.
     unsafe {
@@ -246,4 +248,129 @@ fn main() {
         kv("child_status", status.to_string());
     }
     let _ = std::io::stdout().write_all(out.as_bytes());
+}
+
+/// The calls of fillers_sec.h: process_vm_readv/writev on this process,
+/// pidfd_open/pidfd_getfd on ourselves, open_by_handle_at of a file under
+/// DIR, seccomp queries and delete_module of a module that does not exist.
+fn security_calls(dir: &str, kv: &mut dyn FnMut(&str, String)) {
+    let neg = |r: libc::c_long| {
+        if r < 0 {
+            -i64::from(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+        } else {
+            r
+        }
+    };
+    // SAFETY: raw syscalls on live buffers, iovecs and C strings of this frame.
+    unsafe {
+        let pid = libc::getpid();
+        // readv: 12 remote bytes into two local iovecs (3 + 13 bytes).
+        let src = *b"secret-bytes";
+        let (mut l1, mut l2) = ([0u8; 3], [0u8; 13]);
+        let local = [
+            libc::iovec {
+                iov_base: l1.as_mut_ptr().cast(),
+                iov_len: 3,
+            },
+            libc::iovec {
+                iov_base: l2.as_mut_ptr().cast(),
+                iov_len: 13,
+            },
+        ];
+        let remote = [libc::iovec {
+            iov_base: src.as_ptr() as *mut _,
+            iov_len: src.len(),
+        }];
+        let r = libc::syscall(
+            libc::SYS_process_vm_readv,
+            pid,
+            local.as_ptr(),
+            2,
+            remote.as_ptr(),
+            1,
+            0,
+        );
+        kv("pvm_readv_res", neg(r).to_string());
+        // writev: 100 bytes, more than the snaplen (80).
+        let data: Vec<u8> = (0..100u8).map(|i| b'A' + i % 26).collect();
+        let mut dst = [0u8; 100];
+        let wl = [libc::iovec {
+            iov_base: data.as_ptr() as *mut _,
+            iov_len: 100,
+        }];
+        let wr = [libc::iovec {
+            iov_base: dst.as_mut_ptr().cast(),
+            iov_len: 100,
+        }];
+        let r = libc::syscall(
+            libc::SYS_process_vm_writev,
+            pid,
+            wl.as_ptr(),
+            1,
+            wr.as_ptr(),
+            1,
+            0,
+        );
+        kv("pvm_writev_res", neg(r).to_string());
+
+        let file = c(&format!("{dir}/handle.txt"));
+        let _ = std::fs::write(format!("{dir}/handle.txt"), "handle\n");
+        let target = libc::open(file.as_ptr(), libc::O_RDONLY);
+        kv("getfd_target", target.to_string());
+        let pidfd = libc::syscall(libc::SYS_pidfd_open, pid, libc::O_NONBLOCK);
+        kv("pidfd", neg(pidfd).to_string());
+        let got = libc::syscall(libc::SYS_pidfd_getfd, pidfd, target, 0);
+        kv("pidfd_getfd_res", neg(got).to_string());
+
+        // name_to_handle_at, then open_by_handle_at through the directory.
+        // struct file_handle: handle_bytes (128 = MAX_HANDLE_SZ), handle_type, f_handle.
+        let mut h = [0u32; 2 + 32];
+        h[0] = 128;
+        let mut mount_id = 0i32;
+        let r = libc::syscall(
+            libc::SYS_name_to_handle_at,
+            libc::AT_FDCWD,
+            file.as_ptr(),
+            h.as_mut_ptr(),
+            &mut mount_id as *mut i32,
+            0,
+        );
+        kv("name_to_handle_res", neg(r).to_string());
+        let d = c(dir);
+        let mfd = libc::open(d.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY);
+        kv("handle_mountfd", mfd.to_string());
+        let hfd = libc::syscall(
+            libc::SYS_open_by_handle_at,
+            mfd,
+            h.as_mut_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC,
+        );
+        kv("handle_fd", neg(hfd).to_string());
+        let mut st: libc::stat = std::mem::zeroed();
+        libc::stat(file.as_ptr(), &mut st);
+        kv("handle_ino", st.st_ino.to_string());
+        if let Ok(p) = std::fs::canonicalize(format!("{dir}/handle.txt")) {
+            kv("handle_path", p.display().to_string());
+        }
+        kv("handle_dev", (st.st_dev as u32).to_string());
+        for fd in [hfd, mfd as i64, got, pidfd, target as i64] {
+            libc::close(fd as i32);
+        }
+
+        // SECCOMP_GET_ACTION_AVAIL (2) of SECCOMP_RET_KILL_PROCESS; then
+        // flags 1, which that op refuses.
+        let action: u32 = 0x8000_0000;
+        let r = libc::syscall(libc::SYS_seccomp, 2, 0, &action as *const u32);
+        kv("seccomp_res", neg(r).to_string());
+        let r = libc::syscall(libc::SYS_seccomp, 2, 1, &action as *const u32);
+        kv("seccomp_bad_res", neg(r).to_string());
+
+        let m = c("prg_no_such_module");
+        let r = libc::syscall(
+            libc::SYS_delete_module,
+            m.as_ptr(),
+            libc::O_NONBLOCK | libc::O_TRUNC,
+        );
+        kv("delete_module_res", neg(r).to_string());
+    }
 }

@@ -183,16 +183,19 @@ static inline void prg_put_socktuple(struct prg_evt *e, int fd, bool inbound)
 	prg_put_socktuple_to(e, fd, inbound, 0);
 }
 
-/* prg_io.c, prg_misc.c, prg_fs.c: true when nr has a filler there (event emitted). */
+/* prg_io.c, prg_misc.c, prg_fs.c, prg_sec.c: true when nr has a filler there (event emitted). */
 bool prg_emit_io(unsigned long *a, long nr, long ret);
 bool prg_emit_misc(unsigned long *a, long nr, long ret);
 bool prg_emit_fs(unsigned long *a, long nr, long ret);
+bool prg_emit_sec(unsigned long *a, long nr, long ret);
 
 /* prg_proc.c */
 void prg_emit_clone(u16 code, long ret, u32 flags);
 void prg_emit_exec_failure(struct pt_regs *regs, long ret, bool at);
 void prg_emit_exec_success(struct task_struct *t, struct linux_binprm *bprm);
 void prg_emit_procexit(struct task_struct *t);
+struct path;
+void prg_put_dpath(struct prg_evt *e, const struct path *p);
 
 /* prg_syscalls.c */
 void prg_sys_enter(struct pt_regs *regs, long id);

@@ -249,7 +249,8 @@ static u32 prg_exe_flags(const struct cred *c, struct file *exe)
 	return r;
 }
 
-static void prg_put_dpath(struct prg_evt *e, const struct path *p)
+/* Absolute path of p (d_path), written in place; empty when it has none. */
+void prg_put_dpath(struct prg_evt *e, const struct path *p)
 {
 	u32 room = min_t(u32, prg_evt_room(e), PRG_MAX_PATH);
 	char *s;

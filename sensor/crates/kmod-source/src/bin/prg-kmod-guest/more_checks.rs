@@ -6,6 +6,7 @@ mod bounds;
 mod fs;
 mod io;
 mod proc;
+mod sec;
 
 use std::collections::HashMap;
 
@@ -44,5 +45,6 @@ pub fn add(x: &HashMap<String, String>, add: &mut dyn FnMut(&'static str, Pred))
     proc::signals_and_refusals(x, add)?;
     proc::children(x, add)?;
     proc::ptrace(x, add)?;
-    bounds::faults_and_bounds(x, add)
+    bounds::faults_and_bounds(x, add)?;
+    sec::add(x, add)
 }

@@ -10,6 +10,7 @@ mod bounds;
 mod fs;
 mod io;
 mod proc;
+mod sec;
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -77,5 +78,6 @@ pub fn run(dir: &Path, e: &mut String) -> Result<()> {
     proc::refused(e)?;
     proc::children(dir, e)?;
     proc::ptrace_peek(e)?;
-    bounds::faults_and_bounds(dir, e)
+    bounds::faults_and_bounds(dir, e)?;
+    sec::run(dir, e)
 }

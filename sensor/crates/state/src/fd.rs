@@ -134,6 +134,9 @@ pub struct FdInfo {
     /// tcp, udp, icmp, raw; empty when unknown or not a socket.
     pub l4proto: &'static str,
     pub connected: bool,
+    /// For a pidfd: the (host) pid of the process it refers to; 0 when
+    /// unknown. pidfd_getfd copies that process's fd through it.
+    pub pidfd_pid: u64,
 }
 
 impl FdInfo {
@@ -149,6 +152,7 @@ impl FdInfo {
             role: Role::Unknown,
             l4proto: "",
             connected: false,
+            pidfd_pid: 0,
         }
     }
 

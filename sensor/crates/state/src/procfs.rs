@@ -208,7 +208,18 @@ fn read_fds(proc_dir: &Path, pid: u64, s: &mut State, net: Option<&mut NetCache>
     };
     for (fd, name, link) in links {
         let sock = socket_inode(&name).and_then(|ino| tables?.fd_info(ino));
-        let f = sock.unwrap_or_else(|| classify(name, &link));
+        let mut f = sock.unwrap_or_else(|| classify(name, &link));
+        if f.ftype == FdType::Pidfd {
+            // fdinfo's "Pid:" is in the namespace of this /proc: the host's.
+            f.pidfd_pid = read_lossy(&pdir.join(format!("fdinfo/{fd}")))
+                .and_then(|t| {
+                    t.lines()
+                        .find_map(|l| l.strip_prefix("Pid:"))
+                        .and_then(|v| v.trim().parse::<i64>().ok())
+                })
+                .filter(|&p| p > 0)
+                .map_or(0, |p| p as u64);
+        }
         s.insert_fd(pid, fd, f);
     }
 }

@@ -1,6 +1,7 @@
-//! Files and the other non-socket fds: open*/creat, close, dup*/fcntl dup,
-//! pipe*, memfd, and the single-fd creators (eventfd, signalfd, inotify,
-//! timerfd, userfaultfd, io_uring, bpf, pidfd, epoll).
+//! Files and the other non-socket fds: open*/creat/open_by_handle_at,
+//! close, dup*/fcntl dup, pipe*, memfd, pidfd_open/pidfd_getfd, and the
+//! single-fd creators (eventfd, signalfd, inotify, timerfd, userfaultfd,
+//! io_uring, bpf, epoll).
 
 use super::code;
 use super::{int, str_param, uint};
@@ -89,10 +90,61 @@ impl State {
             "userfaultfd" => FdType::Userfaultfd,
             "io_uring_setup" => FdType::IoUring,
             "bpf" => FdType::Bpf,
-            "pidfd_open" | "pidfd_getfd" => FdType::Pidfd,
             _ => FdType::Other,
         };
         self.new_fd(ev.tid(), ev.result(), FdInfo::new(ftype, String::new()));
+    }
+
+    /// pidfd_open: a pidfd that remembers its process, so that pidfd_getfd
+    /// through it can copy that process's fd.
+    pub(super) fn on_pidfd_open(&mut self, ev: &EventRef<'_>) {
+        let tid = ev.tid();
+        let mut f = FdInfo::new(FdType::Pidfd, String::new());
+        f.pidfd_pid = int(ev, "pid")
+            .and_then(|p| self.host_pid(tid, p))
+            .unwrap_or(0);
+        self.new_fd(tid, ev.result(), f);
+    }
+
+    /// pidfd_getfd: a copy of the target process's `target_fd` (always
+    /// close-on-exec) when both the pidfd and that fd are known; else an
+    /// unnamed fd of unknown type.
+    pub(super) fn on_pidfd_getfd(&mut self, ev: &EventRef<'_>) {
+        let tid = ev.tid();
+        let src = int(ev, "pid_fd")
+            .and_then(|pfd| self.fd(tid, pfd))
+            .filter(|p| p.ftype == FdType::Pidfd && p.pidfd_pid != 0)
+            .map(|p| p.pidfd_pid)
+            .zip(int(ev, "target_fd"))
+            .and_then(|(pid, fd)| self.fd(pid, fd).cloned());
+        let info = match src {
+            Some(f) => {
+                let mut f = (*f).clone();
+                if matches!(f.ftype, FdType::File | FdType::Directory) {
+                    f.open_flags |= O_CLOEXEC;
+                }
+                f
+            }
+            None => FdInfo::new(FdType::Other, String::new()),
+        };
+        self.new_fd(tid, ev.result(), info);
+    }
+
+    /// The host pid of the process `vpid` names in the pid namespace of
+    /// thread `tid` (pidfd_open's argument); None when it cannot be told.
+    fn host_pid(&self, tid: u64, vpid: i64) -> Option<u64> {
+        if vpid <= 0 {
+            return None;
+        }
+        let me = match self.threads.get(&tid) {
+            Some(t) if t.vpid > 0 && t.vpid as u64 != t.pid => t,
+            // The host namespace (or a caller we know nothing of).
+            _ => return Some(vpid as u64),
+        };
+        self.threads
+            .values()
+            .find(|t| t.vpid == vpid && t.pidns_init_start_ts == me.pidns_init_start_ts)
+            .map(|t| t.pid)
     }
 
     pub(super) fn on_dup(&mut self, ev: &EventRef<'_>, old: Option<i64>) {

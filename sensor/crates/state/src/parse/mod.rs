@@ -70,6 +70,8 @@ mod code {
         CAPSET = PPME_SYSCALL_CAPSET_X,
         PRCTL = PPME_SYSCALL_PRCTL_X,
         MEMFD_CREATE = PPME_SYSCALL_MEMFD_CREATE_X,
+        PIDFD_OPEN = PPME_SYSCALL_PIDFD_OPEN_X,
+        PIDFD_GETFD = PPME_SYSCALL_PIDFD_GETFD_X,
         UNSHARE = PPME_SYSCALL_UNSHARE_X,
         SETNS = PPME_SYSCALL_SETNS_X,
     }
@@ -131,6 +133,8 @@ impl State {
             FCNTL => self.on_fcntl(ev),
             PIPE | PIPE2 => self.on_pipe(ev),
             MEMFD_CREATE => self.on_memfd(ev),
+            PIDFD_OPEN => self.on_pidfd_open(ev),
+            PIDFD_GETFD => self.on_pidfd_getfd(ev),
             SOCKET => self.on_socket(ev),
             SOCKETPAIR => self.on_socketpair(ev),
             CONNECT_E => self.on_connect_enter(ev),

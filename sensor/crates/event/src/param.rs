@@ -114,9 +114,10 @@ pub enum Param<'a> {
     Malformed(&'a [u8]),
 }
 
+/// The first `n` (at most 8) bytes of `raw`, little-endian.
 fn le_prefix(raw: &[u8], n: usize) -> u64 {
     let mut v = 0u64;
-    for (i, b) in raw[..n].iter().enumerate() {
+    for (i, b) in raw[..n.min(8)].iter().enumerate() {
         v |= (*b as u64) << (8 * i);
     }
     v
@@ -147,6 +148,9 @@ impl<'a> Param<'a> {
             if raw.len() < sz {
                 return Param::Malformed(raw);
             }
+            if t == T::Ipv6addr {
+                return Param::Bytes(&raw[..16]);
+            }
             let v = le_prefix(raw, sz);
             return match t {
                 T::Int8 | T::Int16 | T::Int32 | T::Int64 => Param::Int(sign_extend(v, sz)),
@@ -156,7 +160,6 @@ impl<'a> Param<'a> {
                 T::Fd32 => Param::Fd(sign_extend(v, 4)),
                 T::Pid32 => Param::Pid(sign_extend(v, 4)),
                 T::Double => Param::Double(f64::from_bits(v)),
-                T::Ipv6addr => Param::Bytes(&raw[..16]),
                 _ => Param::Uint(v),
             };
         }
@@ -261,4 +264,25 @@ fn decode_socktuple(raw: &[u8]) -> SockTuple<'_> {
 #[allow(dead_code)]
 pub(crate) fn u32_at(b: &[u8], off: usize) -> u32 {
     rd_u32(b, off)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the event_decode fuzz target: a PT_IPV6ADDR value went
+    /// through the integer path and shifted a u64 by 64 (a panic in debug
+    /// builds, garbage otherwise).
+    #[test]
+    fn ipv6addr_is_sixteen_bytes_not_an_integer() {
+        let raw: Vec<u8> = (1..=17).collect();
+        assert_eq!(
+            Param::decode(ParamType::Ipv6addr, &raw),
+            Param::Bytes(&raw[..16])
+        );
+        assert!(matches!(
+            Param::decode(ParamType::Ipv6addr, &raw[..15]),
+            Param::Malformed(_)
+        ));
+    }
 }

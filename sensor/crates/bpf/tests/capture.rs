@@ -6,6 +6,8 @@ use peregrine_bpf::AttachMode;
 
 mod common;
 use common::*;
+#[path = "capture/fdc.rs"]
+mod fdc;
 
 #[test]
 fn captures_workload_events_exactly_tp_btf() {
@@ -336,6 +338,7 @@ fn check_workload(mode: AttachMode) {
     );
     assert_eq!(run.fact("child_status"), 3 << 8);
     check_security_calls(&run, w);
+    fdc::check_fd_creators(&run, w);
 }
 
 /// The events of fillers_sec.h, parameter by parameter.

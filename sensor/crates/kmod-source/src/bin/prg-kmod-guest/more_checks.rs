@@ -3,6 +3,7 @@
 //! as the workload's calls are, and added in the workload's order.
 
 mod bounds;
+mod fdc;
 mod fs;
 mod io;
 mod proc;
@@ -46,5 +47,6 @@ pub fn add(x: &HashMap<String, String>, add: &mut dyn FnMut(&'static str, Pred))
     proc::children(x, add)?;
     proc::ptrace(x, add)?;
     bounds::faults_and_bounds(x, add)?;
-    sec::add(x, add)
+    sec::add(x, add)?;
+    fdc::add(x, add)
 }

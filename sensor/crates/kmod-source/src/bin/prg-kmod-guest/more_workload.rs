@@ -7,6 +7,7 @@
 //! since fd numbers and the checker's expectations depend on it.
 
 mod bounds;
+mod fdc;
 mod fs;
 mod io;
 mod proc;
@@ -79,5 +80,6 @@ pub fn run(dir: &Path, e: &mut String) -> Result<()> {
     proc::children(dir, e)?;
     proc::ptrace_peek(e)?;
     bounds::faults_and_bounds(dir, e)?;
-    sec::run(dir, e)
+    sec::run(dir, e)?;
+    fdc::run(e)
 }

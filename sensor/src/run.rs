@@ -169,6 +169,7 @@ const STATE_SYSCALLS: &[&str] = &[
     "openat2",
     "creat",
     "close",
+    "close_range",
     "dup",
     "dup2",
     "dup3",

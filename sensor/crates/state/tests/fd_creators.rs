@@ -148,3 +148,127 @@ fn pidfd_open_in_a_pid_namespace_names_the_process_of_that_namespace() {
     feed(&mut st, &pidfd_getfd(9, 500, 7, 6, 4));
     assert_eq!(fd(&st, 500, 7).expect("fd 7").ftype, FdType::Other);
 }
+
+/// An exit event of one of the single-fd creators, as the drivers fill it:
+/// res first, then the parameters of its layout (`params` writes them).
+fn creator(ts: u64, tid: u64, code: u32, params: impl Fn(&mut EventBuilder)) -> Vec<u8> {
+    let mut b = EventBuilder::new();
+    params(&mut b);
+    b.finish(ts, tid, code as u16).unwrap()
+}
+
+fn close_range(ts: u64, tid: u64, res: i64, first: u32, last: u32, flags: u32) -> Vec<u8> {
+    EventBuilder::new()
+        .i64(res)
+        .u32(first)
+        .u32(last)
+        .u32(flags)
+        .finish(ts, tid, raw::PPME_SYSCALL_CLOSE_RANGE_X as u16)
+        .unwrap()
+}
+
+#[test]
+fn single_fd_creators_add_fds_of_their_type() {
+    let mut st = State::new(Limits::default());
+    process(&mut st, 1, 60, 60, 0);
+    let evs: [(Vec<u8>, char); 9] = [
+        (
+            creator(2, 60, raw::PPME_SYSCALL_EVENTFD_X, |b| {
+                b.i64(3).u64(7).u32(0);
+            }),
+            'e',
+        ),
+        (
+            creator(3, 60, raw::PPME_SYSCALL_EVENTFD2_X, |b| {
+                b.i64(4).u16(0x1040).u64(9);
+            }),
+            'e',
+        ),
+        (
+            creator(4, 60, raw::PPME_SYSCALL_SIGNALFD_X, |b| {
+                b.i64(5).i64(-1).u32(0xa00).u8(0);
+            }),
+            's',
+        ),
+        (
+            creator(5, 60, raw::PPME_SYSCALL_SIGNALFD4_X, |b| {
+                b.i64(6).u16(0x1000).i64(-1).u32(0xa00);
+            }),
+            's',
+        ),
+        (
+            creator(6, 60, raw::PPME_SYSCALL_TIMERFD_CREATE_X, |b| {
+                b.i64(7).u8(1).u8(0);
+            }),
+            't',
+        ),
+        (
+            creator(7, 60, raw::PPME_SYSCALL_INOTIFY_INIT_X, |b| {
+                b.i64(8).u8(0);
+            }),
+            'i',
+        ),
+        (
+            creator(8, 60, raw::PPME_SYSCALL_INOTIFY_INIT1_X, |b| {
+                b.i64(9).u16(0x1040);
+            }),
+            'i',
+        ),
+        (
+            creator(9, 60, raw::PPME_SYSCALL_EPOLL_CREATE_X, |b| {
+                b.i64(10).u32(5);
+            }),
+            'l',
+        ),
+        (
+            creator(10, 60, raw::PPME_SYSCALL_EPOLL_CREATE1_X, |b| {
+                b.i64(11).u32(1);
+            }),
+            'l',
+        ),
+    ];
+    for (i, (ev, ch)) in evs.iter().enumerate() {
+        feed(&mut st, ev);
+        let want = ch.to_string();
+        assert_eq!(field(&st, ev, "fd.typechar").as_deref(), Some(&*want));
+        assert!(fd(&st, 60, 3 + i as i64).is_some(), "fd {}", 3 + i);
+    }
+    // A failed call adds nothing.
+    feed(
+        &mut st,
+        &creator(11, 60, raw::PPME_SYSCALL_EVENTFD2_X, |b| {
+            b.i64(-24).u16(0).u64(0);
+        }),
+    );
+    assert!(fd(&st, 60, -24).is_none());
+}
+
+#[test]
+fn close_range_closes_the_range_or_marks_it_close_on_exec() {
+    let mut st = State::new(Limits::default());
+    process(&mut st, 1, 60, 60, 0);
+    for fd in 3..=8 {
+        feed(&mut st, &openat(2 + fd as u64, 60, fd, "/tmp/f", O_RDONLY));
+    }
+    // CLOSE_RANGE_CLOEXEC on 4..=5: both stay, marked.
+    feed(&mut st, &close_range(20, 60, 0, 4, 5, 0x4));
+    for f in 3..=8 {
+        let want = if (4..=5).contains(&f) {
+            O_RDONLY | O_CLOEXEC
+        } else {
+            O_RDONLY
+        };
+        assert_eq!(fd(&st, 60, f).expect("fd").open_flags, want, "fd {f}");
+    }
+    // A failed call changes nothing.
+    feed(&mut st, &close_range(21, 60, -22, 8, 3, 0));
+    assert!((3..=8).all(|f| fd(&st, 60, f).is_some()));
+    // 5..=6 closed, the others kept.
+    feed(&mut st, &close_range(22, 60, 0, 5, 6, 0));
+    let open: Vec<i64> = (3..=8).filter(|&f| fd(&st, 60, f).is_some()).collect();
+    assert_eq!(open, [3, 4, 7, 8]);
+    // ~0U as last: everything from 4 up.
+    feed(&mut st, &close_range(23, 60, 0, 4, u32::MAX, 0x2));
+    let open: Vec<i64> = (3..=8).filter(|&f| fd(&st, 60, f).is_some()).collect();
+    assert_eq!(open, [3]);
+}

@@ -1,5 +1,5 @@
 //! Files and the other non-socket fds: open*/creat/open_by_handle_at,
-//! close, dup*/fcntl dup, pipe*, memfd, pidfd_open/pidfd_getfd, and the
+//! close, close_range, dup*/fcntl dup, pipe*, memfd, pidfd_open/pidfd_getfd, and the
 //! single-fd creators (eventfd, signalfd, inotify, timerfd, userfaultfd,
 //! io_uring, bpf, epoll).
 
@@ -14,6 +14,8 @@ use peregrine_wire::raw;
 const O_DIRECTORY: u32 = 0x400;
 const O_CLOEXEC: u32 = 0x1000;
 const O_CREAT_WRONLY: u32 = 0x4 | 0x2;
+// close_range_flags: CLOSE_RANGE_CLOEXEC (PRG_CLOSE_RANGE_CLOEXEC).
+const CLOSE_RANGE_CLOEXEC: u64 = 0x4;
 // fcntl_commands values.
 const F_DUPFD: u64 = 0x1;
 const F_DUPFD_CLOEXEC: u64 = 0x1A;
@@ -61,6 +63,34 @@ impl State {
         if let (Some(fd), Some(0)) = (fd, ev.result()) {
             // Removed before the next event, so this one still shows the fd.
             self.pending_close = Some((self.pid_of(tid), fd));
+        }
+    }
+
+    /// close_range: a successful call closes the process's fds in
+    /// [first, last], or with CLOSE_RANGE_CLOEXEC only marks them
+    /// close-on-exec. (CLOSE_RANGE_UNSHARE closes them in a private copy of
+    /// the table; fds are kept per process here, so they go all the same.)
+    pub(super) fn on_close_range(&mut self, ev: &EventRef<'_>) {
+        if ev.result() != Some(0) {
+            return;
+        }
+        let (Some(first), Some(last)) = (uint(ev, "first"), uint(ev, "last")) else {
+            return;
+        };
+        let cloexec = uint(ev, "flags").unwrap_or(0) & CLOSE_RANGE_CLOEXEC != 0;
+        let pid = self.pid_of(ev.tid());
+        let Some(tab) = self.fds.get_mut(&pid) else {
+            return;
+        };
+        let inside = |fd: i64| (first as i64..=last as i64).contains(&fd);
+        if cloexec {
+            for (_, f) in tab.iter_mut().filter(|(fd, _)| inside(**fd)) {
+                std::sync::Arc::make_mut(f).open_flags |= O_CLOEXEC;
+            }
+        } else {
+            let before = tab.len();
+            tab.retain(|fd, _| !inside(*fd));
+            self.stats.fds_removed += (before - tab.len()) as u64;
         }
     }
 

@@ -81,12 +81,23 @@
 
 /*
  * epoll_create1_flags and close_range_flags: named by the event table,
- * contents left out of the reference (event-schema.md 5.19).  Values are the
- * scap ones of Falco's drivers: EPOLL_CLOEXEC bit 0; close_range's
- * CLOSE_RANGE_UNSHARE bit 1 and CLOSE_RANGE_CLOEXEC bit 2 (as native).
+ * contents left out of the reference (event-schema.md 5.19).  EPOLL_CLOEXEC
+ * is bit 0, as in Falco's drivers; close_range's are the native bits
+ * (CLOSE_RANGE_UNSHARE bit 1, CLOSE_RANGE_CLOEXEC bit 2), not checked
+ * against a Falco value.
  */
 #define PRG_EPOLL_CLOEXEC 0x1
 #define PRG_CLOSE_RANGE_UNSHARE 0x2
 #define PRG_CLOSE_RANGE_CLOEXEC 0x4
+
+/*
+ * splice_flags: named by the event table, contents left out of the
+ * reference (event-schema.md 5.19).  The scap values of Falco's drivers
+ * are the native SPLICE_F_* bits.
+ */
+#define PRG_SPLICE_F_MOVE 0x1
+#define PRG_SPLICE_F_NONBLOCK 0x2
+#define PRG_SPLICE_F_MORE 0x4
+#define PRG_SPLICE_F_GIFT 0x8
 
 #endif /* PEREGRINE_PPM_FLAGS_H */

@@ -8,6 +8,8 @@ mod common;
 use common::*;
 #[path = "capture/fdc.rs"]
 mod fdc;
+#[path = "capture/moves.rs"]
+mod moves;
 
 #[test]
 fn captures_workload_events_exactly_tp_btf() {
@@ -339,6 +341,7 @@ fn check_workload(mode: AttachMode) {
     assert_eq!(run.fact("child_status"), 3 << 8);
     check_security_calls(&run, w);
     fdc::check_fd_creators(&run, w);
+    moves::check_data_movers(&run, w);
 }
 
 /// The events of fillers_sec.h, parameter by parameter.

@@ -7,6 +7,10 @@
 use std::ffi::CString;
 use std::io::Write;
 
+#[path = "bpf-workload/fds.rs"]
+mod fds;
+use fds::{data_movers, fd_creators};
+
 fn c(s: &str) -> CString {
     CString::new(s).unwrap_or_default()
 }
@@ -234,6 +238,7 @@ fn main() {
 
     security_calls(&dir, &mut kv);
     fd_creators(&mut kv);
+    data_movers(&dir, &mut kv);
 
     // a child that forks, calls setuid and exits
     // SAFETY: single-threaded process; the child only makes raw syscalls and _exit.
@@ -373,66 +378,5 @@ fn security_calls(dir: &str, kv: &mut dyn FnMut(&str, String)) {
             libc::O_NONBLOCK | libc::O_TRUNC,
         );
         kv("delete_module_res", neg(r).to_string());
-    }
-}
-
-/// The calls of fillers_fdc.h: each single-fd creator once, then
-/// close_range marking the lowest of them close-on-exec and closing them all.
-fn fd_creators(kv: &mut dyn FnMut(&str, String)) {
-    let neg = |r: libc::c_long| {
-        if r < 0 {
-            -i64::from(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
-        } else {
-            r
-        }
-    };
-    // sigset_t with SIGUSR1 (10) and SIGUSR2 (12): bits 9 and 11.
-    let set: u64 = (1 << 9) | (1 << 11);
-    let sp = &set as *const u64;
-    let (cloexec, nonblock) = (libc::O_CLOEXEC, libc::O_NONBLOCK);
-    // SAFETY: raw syscalls with scalar arguments and a live sigset.
-    let fds = unsafe {
-        [
-            ("eventfd", libc::syscall(libc::SYS_eventfd, 7)),
-            (
-                "eventfd2",
-                libc::syscall(libc::SYS_eventfd2, 9, cloexec | nonblock | 1),
-            ),
-            ("signalfd", libc::syscall(libc::SYS_signalfd, -1, sp, 8)),
-            (
-                "signalfd4",
-                libc::syscall(libc::SYS_signalfd4, -1, sp, 8, cloexec),
-            ),
-            (
-                "timerfd_create",
-                libc::syscall(libc::SYS_timerfd_create, 1, cloexec | nonblock),
-            ),
-            ("inotify_init", libc::syscall(libc::SYS_inotify_init)),
-            (
-                "inotify_init1",
-                libc::syscall(libc::SYS_inotify_init1, cloexec | nonblock),
-            ),
-            ("epoll_create", libc::syscall(libc::SYS_epoll_create, 5)),
-            (
-                "epoll_create1",
-                libc::syscall(libc::SYS_epoll_create1, cloexec),
-            ),
-        ]
-    };
-    for (k, r) in fds {
-        kv(&format!("{k}_fd"), neg(r).to_string());
-    }
-    let lo = fds.iter().map(|f| f.1).min().unwrap_or(-1);
-    let hi = fds.iter().map(|f| f.1).max().unwrap_or(-1);
-    kv("fdc_lo", lo.to_string());
-    kv("fdc_hi", hi.to_string());
-    // SAFETY: close_range on the fds just made.
-    unsafe {
-        let r = libc::syscall(libc::SYS_close_range, lo, lo, 4 /* CLOEXEC */);
-        kv("close_range_cloexec_res", neg(r).to_string());
-        let r = libc::syscall(libc::SYS_close_range, lo, hi, 0);
-        kv("close_range_res", neg(r).to_string());
-        let r = libc::syscall(libc::SYS_close_range, hi, lo, 0);
-        kv("close_range_bad_res", neg(r).to_string());
     }
 }

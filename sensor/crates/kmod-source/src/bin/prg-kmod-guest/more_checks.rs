@@ -6,6 +6,7 @@ mod bounds;
 mod fdc;
 mod fs;
 mod io;
+mod moves;
 mod proc;
 mod sec;
 
@@ -48,5 +49,6 @@ pub fn add(x: &HashMap<String, String>, add: &mut dyn FnMut(&'static str, Pred))
     proc::ptrace(x, add)?;
     bounds::faults_and_bounds(x, add)?;
     sec::add(x, add)?;
-    fdc::add(x, add)
+    fdc::add(x, add)?;
+    moves::add(x, add)
 }

@@ -10,6 +10,7 @@ mod bounds;
 mod fdc;
 mod fs;
 mod io;
+mod moves;
 mod proc;
 mod sec;
 
@@ -81,5 +82,6 @@ pub fn run(dir: &Path, e: &mut String) -> Result<()> {
     proc::ptrace_peek(e)?;
     bounds::faults_and_bounds(dir, e)?;
     sec::run(dir, e)?;
-    fdc::run(e)
+    fdc::run(e)?;
+    moves::run(dir, e)
 }

@@ -121,6 +121,7 @@ static __always_inline int want(__u32 nr)
 #include "fillers_sec.h"
 #include "fillers_fdc.h"
 #include "fillers_move.h"
+#include "fillers_lim.h"
 #include "fillers_enter.h"
 
 /* PPM_SC code of each native syscall number (0 = unknown to the table). */

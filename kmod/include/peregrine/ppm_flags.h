@@ -100,4 +100,16 @@
 #define PRG_SPLICE_F_MORE 0x4
 #define PRG_SPLICE_F_GIFT 0x8
 
+/*
+ * rlimit_resources and flock_flags: named by the event table, contents left
+ * out of the reference (event-schema.md 5.19).  The scap values of Falco's
+ * drivers are the native ones: RLIMIT_CPU (0) .. RLIMIT_RTTIME (15), 255
+ * for any other resource; LOCK_SH/EX/NB/UN bits 0-3.
+ */
+#define PRG_RLIMIT_UNKNOWN 255
+#define PRG_LOCK_SH 0x1
+#define PRG_LOCK_EX 0x2
+#define PRG_LOCK_NB 0x4
+#define PRG_LOCK_UN 0x8
+
 #endif /* PEREGRINE_PPM_FLAGS_H */

@@ -8,6 +8,8 @@ mod common;
 use common::*;
 #[path = "capture/fdc.rs"]
 mod fdc;
+#[path = "capture/lim.rs"]
+mod lim;
 #[path = "capture/moves.rs"]
 mod moves;
 
@@ -342,6 +344,7 @@ fn check_workload(mode: AttachMode) {
     check_security_calls(&run, w);
     fdc::check_fd_creators(&run, w);
     moves::check_data_movers(&run, w);
+    lim::check_limits(&run, w);
 }
 
 /// The events of fillers_sec.h, parameter by parameter.

@@ -1,5 +1,5 @@
-//! The workload's fd creators (fillers_fdc.h) and data movers
-//! (fillers_move.h); split from bpf-workload.rs for its size.
+//! The workload's fd creators (fillers_fdc.h), data movers (fillers_move.h)
+//! and limits (fillers_lim.h); split from bpf-workload.rs for its size.
 
 use super::c;
 
@@ -143,5 +143,53 @@ pub fn data_movers(dir: &str, kv: &mut dyn FnMut(&str, String)) {
         for fd in [p[0], p[1], outf, inf] {
             libc::close(fd);
         }
+    }
+}
+
+/// The calls of fillers_lim.h: RLIMIT_NOFILE read, set to itself and read
+/// through prlimit64 of our pid, prlimit64 of an unknown resource, flock of a file
+/// under DIR, getcwd (and getcwd into a too small buffer).
+pub fn limits(dir: &str, kv: &mut dyn FnMut(&str, String)) {
+    let neg = |r: libc::c_long| {
+        if r < 0 {
+            -i64::from(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+        } else {
+            r
+        }
+    };
+    let mut l = [0u64; 2];
+    let mut old = [0u64; 2];
+    let _ = std::fs::write(format!("{dir}/lock.txt"), "lock\n");
+    let lock = c(&format!("{dir}/lock.txt"));
+    let mut buf = [0u8; 4096];
+    // SAFETY: raw syscalls on live rlimit buffers, C strings and a byte buffer of this frame.
+    unsafe {
+        let r = libc::syscall(libc::SYS_getrlimit, 7, l.as_mut_ptr());
+        kv("getrlimit_res", neg(r).to_string());
+        kv("nofile_cur", (l[0] as i64).to_string());
+        kv("nofile_max", (l[1] as i64).to_string());
+        let r = libc::syscall(libc::SYS_setrlimit, 7, l.as_ptr());
+        kv("setrlimit_res", neg(r).to_string());
+        let null = std::ptr::null::<u64>();
+        // Our own pid, not 0: glibc's getrlimit is a prlimit64(0, ...) too.
+        let me = libc::getpid();
+        let r = libc::syscall(libc::SYS_prlimit64, me, 7, null, old.as_mut_ptr());
+        kv("prlimit_res", neg(r).to_string());
+        let r = libc::syscall(libc::SYS_prlimit64, me, 99, null, old.as_mut_ptr());
+        kv("prlimit_bad_res", neg(r).to_string());
+        let fd = libc::open(lock.as_ptr(), libc::O_RDONLY);
+        kv("flock_fd", fd.to_string());
+        let r = libc::syscall(libc::SYS_flock, fd, libc::LOCK_EX | libc::LOCK_NB);
+        kv("flock_res", neg(r).to_string());
+        let r = libc::syscall(libc::SYS_flock, fd, libc::LOCK_UN);
+        kv("flock_un_res", neg(r).to_string());
+        libc::close(fd);
+        let r = libc::syscall(libc::SYS_getcwd, buf.as_mut_ptr(), buf.len());
+        kv("getcwd_res", neg(r).to_string());
+        // Not std::env::current_dir: that is one more getcwd.
+        let n = buf.iter().position(|&b| b == 0).unwrap_or(0);
+        kv("cwd", String::from_utf8_lossy(&buf[..n]).into_owned());
+        let r = libc::syscall(libc::SYS_getcwd, buf.as_mut_ptr(), 1);
+        kv("getcwd_bad_res", neg(r).to_string());
     }
 }

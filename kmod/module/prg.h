@@ -184,8 +184,8 @@ static inline void prg_put_socktuple(struct prg_evt *e, int fd, bool inbound)
 }
 
 /*
- * prg_io.c, prg_misc.c, prg_fs.c, prg_sec.c, prg_fdc.c, prg_move.c: true
- * when nr has a filler there (event emitted).
+ * prg_io.c, prg_misc.c, prg_fs.c, prg_sec.c, prg_fdc.c, prg_move.c,
+ * prg_lim.c: true when nr has a filler there (event emitted).
  */
 bool prg_emit_io(unsigned long *a, long nr, long ret);
 bool prg_emit_misc(unsigned long *a, long nr, long ret);
@@ -193,6 +193,7 @@ bool prg_emit_fs(unsigned long *a, long nr, long ret);
 bool prg_emit_sec(unsigned long *a, long nr, long ret);
 bool prg_emit_fdc(unsigned long *a, long nr, long ret);
 bool prg_emit_move(unsigned long *a, long nr, long ret);
+bool prg_emit_lim(unsigned long *a, long nr, long ret);
 
 /* prg_proc.c */
 void prg_emit_clone(u16 code, long ret, u32 flags);

@@ -3,8 +3,8 @@
  * sys_enter/sys_exit dispatch and the syscall fillers (event-schema.md 3.2 -
  * 3.6).  sys_enter only produces the TOCTOU enter events of open, openat,
  * openat2, creat and connect; every other syscall is one exit event, either
- * its own (here, in prg_io.c, prg_misc.c, prg_fs.c, prg_sec.c, prg_fdc.c or
- * prg_move.c) or GENERIC_X.
+ * its own (here, in prg_io.c, prg_misc.c, prg_fs.c, prg_sec.c, prg_fdc.c,
+ * prg_move.c or prg_lim.c) or GENERIC_X.
  */
 #include <linux/syscalls.h>
 #include <linux/uaccess.h>
@@ -471,7 +471,8 @@ void prg_sys_exit(struct pt_regs *regs, long ret)
 	default:
 		if (!prg_emit_io(a, nr, ret) && !prg_emit_misc(a, nr, ret) &&
 		    !prg_emit_fs(a, nr, ret) && !prg_emit_sec(a, nr, ret) &&
-		    !prg_emit_fdc(a, nr, ret) && !prg_emit_move(a, nr, ret))
+		    !prg_emit_fdc(a, nr, ret) && !prg_emit_move(a, nr, ret) &&
+		    !prg_emit_lim(a, nr, ret))
 			prg_emit_generic(nr);
 		break;
 	}

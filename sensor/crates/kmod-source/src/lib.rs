@@ -34,15 +34,15 @@ pub const API_MAJOR: u64 = raw::PRG_API_VERSION_MAJOR as u64;
 
 /// x86_64 syscalls with a dedicated event in peregrine.ko (the others are
 /// GENERIC_X): the sys_exit switches of kmod/module/prg_syscalls.c,
-/// prg_io.c, prg_misc.c, prg_fs.c, prg_sec.c, prg_fdc.c and prg_move.c. The
-/// same set as the eBPF probe's fillers.
+/// prg_io.c, prg_misc.c, prg_fs.c, prg_sec.c, prg_fdc.c, prg_move.c and
+/// prg_lim.c. The same set as the eBPF probe's fillers.
 pub const DEDICATED_SYSCALLS_X86_64: &[u16] = &[
     0, 1, 2, 3, 9, 10, 17, 18, 19, 20, 21, 22, 32, 33, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50,
-    53, 56, 57, 58, 59, 62, 72, 80, 81, 82, 83, 84, 85, 86, 87, 88, 90, 91, 92, 93, 94, 101, 105,
-    106, 109, 112, 113, 114, 117, 119, 126, 133, 157, 161, 165, 166, 175, 176, 200, 213, 234, 253,
-    257, 258, 259, 260, 263, 264, 265, 266, 268, 272, 275, 282, 283, 284, 288, 289, 290, 291, 292,
-    293, 294, 295, 296, 304, 308, 310, 311, 313, 316, 317, 319, 321, 322, 323, 326, 425, 434, 435,
-    436, 437, 438,
+    53, 56, 57, 58, 59, 62, 72, 73, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 90, 91, 92, 93, 94, 97,
+    101, 105, 106, 109, 112, 113, 114, 117, 119, 126, 133, 157, 160, 161, 165, 166, 175, 176, 200,
+    213, 234, 253, 257, 258, 259, 260, 263, 264, 265, 266, 268, 272, 275, 282, 283, 284, 288, 289,
+    290, 291, 292, 293, 294, 295, 296, 302, 304, 308, 310, 311, 313, 316, 317, 319, 321, 322, 323,
+    326, 425, 434, 435, 436, 437, 438,
 ];
 
 /// What to capture.
@@ -394,6 +394,7 @@ mod tests {
             "prg_sec.c",
             "prg_fdc.c",
             "prg_move.c",
+            "prg_lim.c",
         ] {
             let src = std::fs::read_to_string(format!("{root}/module/{f}")).expect("source");
             // sys_enter's switch (TOCTOU enter events) names exit-handled calls only.

@@ -6,6 +6,7 @@ mod bounds;
 mod fdc;
 mod fs;
 mod io;
+mod lim;
 mod moves;
 mod proc;
 mod sec;
@@ -50,5 +51,6 @@ pub fn add(x: &HashMap<String, String>, add: &mut dyn FnMut(&'static str, Pred))
     bounds::faults_and_bounds(x, add)?;
     sec::add(x, add)?;
     fdc::add(x, add)?;
-    moves::add(x, add)
+    moves::add(x, add)?;
+    lim::add(x, add)
 }

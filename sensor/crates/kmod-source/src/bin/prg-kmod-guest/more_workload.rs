@@ -10,6 +10,7 @@ mod bounds;
 mod fdc;
 mod fs;
 mod io;
+mod lim;
 mod moves;
 mod proc;
 mod sec;
@@ -83,5 +84,6 @@ pub fn run(dir: &Path, e: &mut String) -> Result<()> {
     bounds::faults_and_bounds(dir, e)?;
     sec::run(dir, e)?;
     fdc::run(e)?;
-    moves::run(dir, e)
+    moves::run(dir, e)?;
+    lim::run(dir, e)
 }

@@ -2,9 +2,10 @@
 /*
  * Exit fillers for the single-fd creators the state tables track (eventfd,
  * eventfd2, signalfd, signalfd4, timerfd_create, inotify_init,
- * inotify_init1, epoll_create, epoll_create1) and for close_range
- * (event-table.md codes 63, 127, 137, 139, 375, 377, 395, 397, 399, 451).
- * Needs sock_flags_to_scap (extract.h).
+ * inotify_init1, epoll_create, epoll_create1), for close_range, and for
+ * io_uring_enter/io_uring_register, which read a sigset as signalfd does
+ * (event-table.md codes 63, 127, 137, 139, 341, 343, 375, 377, 395, 397,
+ * 399, 451).  Needs sock_flags_to_scap (extract.h).
  */
 #ifndef PEREGRINE_BPF_FILLERS_FDC_H
 #define PEREGRINE_BPF_FILLERS_FDC_H
@@ -159,6 +160,51 @@ EXIT_FILLER(close_range)
 	put_u32(&b, sarg(r, 0));
 	put_u32(&b, sarg(r, 1));
 	put_u32(&b, s);
+	evb_submit(&b);
+}
+
+/*
+ * (res, fd, to_submit, min_complete, flags, sig): IORING_ENTER_GETEVENTS,
+ * SQ_WAKEUP, SQ_WAIT and EXT_ARG keep their bits (newer ones have no scap
+ * value); sig is the first 32 bits of the sigset at arg 4, unless arg 4 is
+ * an EXT_ARG struct (then 0).
+ */
+EXIT_FILLER(io_uring_enter)
+{
+	__u32 f = sarg(r, 3), s = 0;
+	struct evb b;
+
+	if (f & 0x1)
+		s |= PRG_IORING_ENTER_GETEVENTS;
+	if (f & 0x2)
+		s |= PRG_IORING_ENTER_SQ_WAKEUP;
+	if (f & 0x4)
+		s |= PRG_IORING_ENTER_SQ_WAIT;
+	if (f & 0x8)
+		s |= PRG_IORING_ENTER_EXT_ARG;
+	if (!evb_begin(&b, PPME_SYSCALL_IO_URING_ENTER_X, 6))
+		return;
+	put_u64(&b, ret);
+	put_fd(&b, sarg(r, 0));
+	put_u32(&b, sarg(r, 1));
+	put_u32(&b, sarg(r, 2));
+	put_u32(&b, s);
+	put_u32(&b, (f & 0x8) ? 0 : sigmask_lo((const void *)sarg(r, 4)));
+	evb_submit(&b);
+}
+
+/* (res, fd, opcode, arg, nr_args): the opcode is the native number. */
+EXIT_FILLER(io_uring_register)
+{
+	struct evb b;
+
+	if (!evb_begin(&b, PPME_SYSCALL_IO_URING_REGISTER_X, 5))
+		return;
+	put_u64(&b, ret);
+	put_fd(&b, sarg(r, 0));
+	put_u16(&b, sarg(r, 1));
+	put_u64(&b, sarg(r, 2));
+	put_u32(&b, sarg(r, 3));
 	evb_submit(&b);
 }
 

@@ -112,4 +112,14 @@
 #define PRG_LOCK_NB 0x4
 #define PRG_LOCK_UN 0x8
 
+/*
+ * io_uring_enter_flags: named by the event table, contents left out of the
+ * reference (event-schema.md 5.19).  Falco's scap values: GETEVENTS,
+ * SQ_WAKEUP, SQ_WAIT and EXT_ARG, bits 0-3 as native.
+ */
+#define PRG_IORING_ENTER_GETEVENTS 0x1
+#define PRG_IORING_ENTER_SQ_WAKEUP 0x2
+#define PRG_IORING_ENTER_SQ_WAIT 0x4
+#define PRG_IORING_ENTER_EXT_ARG 0x8
+
 #endif /* PEREGRINE_PPM_FLAGS_H */

@@ -111,6 +111,8 @@ pub const FILLERS: &[(u32, &str)] = &[
     (323, "userfaultfd"),
     (326, "copy_file_range"),
     (425, "io_uring_setup"),
+    (426, "io_uring_enter"),
+    (427, "io_uring_register"),
     (434, "pidfd_open"),
     (435, "clone3"),
     (436, "close_range"),

@@ -343,6 +343,7 @@ fn check_workload(mode: AttachMode) {
     assert_eq!(run.fact("child_status"), 3 << 8);
     check_security_calls(&run, w);
     fdc::check_fd_creators(&run, w);
+    fdc::check_io_uring(&run, w);
     moves::check_data_movers(&run, w);
     lim::check_limits(&run, w);
 }

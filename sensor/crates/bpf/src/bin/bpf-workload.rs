@@ -9,7 +9,7 @@ use std::io::Write;
 
 #[path = "bpf-workload/fds.rs"]
 mod fds;
-use fds::{data_movers, fd_creators, limits};
+use fds::{data_movers, fd_creators, io_uring, limits};
 
 fn c(s: &str) -> CString {
     CString::new(s).unwrap_or_default()
@@ -240,6 +240,7 @@ fn main() {
     fd_creators(&mut kv);
     data_movers(&dir, &mut kv);
     limits(&dir, &mut kv);
+    io_uring(&mut kv);
 
     // a child that forks, calls setuid and exits
     // SAFETY: single-threaded process; the child only makes raw syscalls and _exit.

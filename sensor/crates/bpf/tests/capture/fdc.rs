@@ -1,5 +1,5 @@
-//! The events of fillers_fdc.h (single-fd creators, close_range), parameter
-//! by parameter; included by capture.rs.
+//! The events of fillers_fdc.h (single-fd creators, close_range,
+//! io_uring_enter/register), parameter by parameter; included by capture.rs.
 
 use super::common::*;
 use peregrine_wire::raw as c;
@@ -98,6 +98,54 @@ pub fn check_fd_creators(run: &Run, w: i64) {
     assert_eq!(
         (int(&e, "res"), int(&e, "first"), int(&e, "last")),
         (-22, hi, lo)
+    );
+    seen.push(e);
+    for e in &seen {
+        let mut args = String::new();
+        peregrine_event::render::render_args(e, &mut args);
+        eprintln!("{} {args}", e.type_name());
+    }
+}
+
+/// io_uring_enter and io_uring_register (fillers_fdc.h).
+pub fn check_io_uring(run: &Run, w: i64) {
+    let code = |v: u32| v as u16;
+    let ring = run.fact("ring_fd");
+    let mut seen = Vec::new();
+    let e = run.one(code(c::PPME_SYSCALL_IO_URING_ENTER_X), w, |_| true);
+    let got: Vec<i64> = ["res", "fd", "to_submit", "min_complete", "flags", "sig"]
+        .iter()
+        .map(|n| int(&e, n))
+        .collect();
+    assert_eq!(
+        got,
+        [run.fact("uring_enter_res"), ring, 0, 0, 1, 1 << 9],
+        "IORING_ENTER_GETEVENTS, SIGUSR1"
+    );
+    seen.push(e);
+    let reg = code(c::PPME_SYSCALL_IO_URING_REGISTER_X);
+    let e = run.one(reg, w, |e| int(e, "opcode") == 8);
+    assert_eq!(
+        (
+            int(&e, "res"),
+            int(&e, "fd"),
+            int(&e, "arg"),
+            int(&e, "nr_args")
+        ),
+        (
+            run.fact("uring_register_res"),
+            ring,
+            run.fact("uring_probe_ptr"),
+            4
+        ),
+        "IORING_REGISTER_PROBE"
+    );
+    seen.push(e);
+    let e = run.one(reg, w, |e| int(e, "opcode") == 9999);
+    assert_eq!(
+        (int(&e, "res"), int(&e, "arg"), int(&e, "nr_args")),
+        (run.fact("uring_register_bad_res"), 0, 0),
+        "an opcode without a name passes through"
     );
     seen.push(e);
     for e in &seen {

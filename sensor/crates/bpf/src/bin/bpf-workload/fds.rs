@@ -193,3 +193,48 @@ pub fn limits(dir: &str, kv: &mut dyn FnMut(&str, String)) {
         kv("getcwd_bad_res", neg(r).to_string());
     }
 }
+
+/// The calls of io_uring_enter/io_uring_register (fillers_fdc.h): on a ring
+/// of 8 entries, or on fd -1 where io_uring is not allowed.
+pub fn io_uring(kv: &mut dyn FnMut(&str, String)) {
+    let neg = |r: libc::c_long| {
+        if r < 0 {
+            -i64::from(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+        } else {
+            r
+        }
+    };
+    // struct io_uring_params (120 bytes), zeroed: the defaults.
+    let mut params = [0u32; 30];
+    // sigset_t with SIGUSR1 (10): bit 9.
+    let set: u64 = 1 << 9;
+    // SAFETY: raw syscalls on live buffers of this frame.
+    unsafe {
+        let ring = libc::syscall(libc::SYS_io_uring_setup, 8, params.as_mut_ptr());
+        let ring = if ring < 0 { -1 } else { ring };
+        kv("ring_fd", ring.to_string());
+        // IORING_ENTER_GETEVENTS (1), nothing to submit or wait for.
+        let r = libc::syscall(
+            libc::SYS_io_uring_enter,
+            ring,
+            0,
+            0,
+            1,
+            &set as *const u64,
+            8,
+        );
+        kv("uring_enter_res", neg(r).to_string());
+        // IORING_REGISTER_PROBE (8) into a zeroed struct io_uring_probe of 4
+        // ops (16 + 4 * 8 bytes); then an opcode no kernel has.
+        let mut probe = [0u64; 6];
+        let pp = probe.as_mut_ptr();
+        kv("uring_probe_ptr", (pp as usize).to_string());
+        let r = libc::syscall(libc::SYS_io_uring_register, ring, 8, pp, 4);
+        kv("uring_register_res", neg(r).to_string());
+        let r = libc::syscall(libc::SYS_io_uring_register, ring, 9999, 0, 0);
+        kv("uring_register_bad_res", neg(r).to_string());
+        if ring >= 0 {
+            libc::close(ring as i32);
+        }
+    }
+}

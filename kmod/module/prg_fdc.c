@@ -2,13 +2,16 @@
 /*
  * Exit fillers for the single-fd creators the state tables track (eventfd,
  * eventfd2, signalfd, signalfd4, timerfd_create, inotify_init,
- * inotify_init1, epoll_create, epoll_create1) and for close_range
- * (event-table.md codes 63, 127, 137, 139, 375, 377, 395, 397, 399, 451).
+ * inotify_init1, epoll_create, epoll_create1), for close_range, and for
+ * io_uring_enter/io_uring_register, which read a sigset as signalfd does
+ * (event-table.md codes 63, 127, 137, 139, 341, 343, 375, 377, 395, 397,
+ * 399, 451).
  * Parameters and conversions are those of the eBPF probe
  * (kmod/bpf/fillers_fdc.h), so both drivers give the same events.
  */
 #include <linux/fcntl.h>
 #include <linux/uaccess.h>
+#include <uapi/linux/io_uring.h>
 #include <asm/unistd.h>
 #include "prg.h"
 
@@ -151,6 +154,51 @@ static void prg_emit_close_range(unsigned long *a, long ret)
 	prg_evt_commit(&e);
 }
 
+/*
+ * (res, fd, to_submit, min_complete, flags, sig): IORING_ENTER_GETEVENTS,
+ * SQ_WAKEUP, SQ_WAIT and EXT_ARG keep their bits (newer ones have no scap
+ * value); sig is the first 32 bits of the sigset at arg 4, unless arg 4 is
+ * an EXT_ARG struct (then 0).
+ */
+static void prg_emit_io_uring_enter(unsigned long *a, long ret)
+{
+	struct prg_evt e;
+	u32 f = 0;
+
+	if (a[3] & IORING_ENTER_GETEVENTS)
+		f |= PRG_IORING_ENTER_GETEVENTS;
+	if (a[3] & IORING_ENTER_SQ_WAKEUP)
+		f |= PRG_IORING_ENTER_SQ_WAKEUP;
+	if (a[3] & IORING_ENTER_SQ_WAIT)
+		f |= PRG_IORING_ENTER_SQ_WAIT;
+	if (a[3] & IORING_ENTER_EXT_ARG)
+		f |= PRG_IORING_ENTER_EXT_ARG;
+	if (prg_evt_begin(&e, PPME_SYSCALL_IO_URING_ENTER_X, 6))
+		return;
+	prg_put_u64(&e, ret);
+	prg_put_fd(&e, a[0]);
+	prg_put_u32(&e, a[1]);
+	prg_put_u32(&e, a[2]);
+	prg_put_u32(&e, f);
+	prg_put_u32(&e, (f & PRG_IORING_ENTER_EXT_ARG) ? 0 : prg_sigmask_lo(a[4]));
+	prg_evt_commit(&e);
+}
+
+/* (res, fd, opcode, arg, nr_args): the opcode is the native number. */
+static void prg_emit_io_uring_register(unsigned long *a, long ret)
+{
+	struct prg_evt e;
+
+	if (prg_evt_begin(&e, PPME_SYSCALL_IO_URING_REGISTER_X, 5))
+		return;
+	prg_put_u64(&e, ret);
+	prg_put_fd(&e, a[0]);
+	prg_put_u16(&e, a[1]);
+	prg_put_u64(&e, a[2]);
+	prg_put_u32(&e, a[3]);
+	prg_evt_commit(&e);
+}
+
 bool prg_emit_fdc(unsigned long *a, long nr, long ret)
 {
 	switch (nr) {
@@ -183,6 +231,12 @@ bool prg_emit_fdc(unsigned long *a, long nr, long ret)
 		break;
 	case __NR_close_range:
 		prg_emit_close_range(a, ret);
+		break;
+	case __NR_io_uring_enter:
+		prg_emit_io_uring_enter(a, ret);
+		break;
+	case __NR_io_uring_register:
+		prg_emit_io_uring_register(a, ret);
 		break;
 	default:
 		return false;

@@ -84,6 +84,7 @@ pub fn run(dir: &Path, e: &mut String) -> Result<()> {
     bounds::faults_and_bounds(dir, e)?;
     sec::run(dir, e)?;
     fdc::run(e)?;
+    fdc::io_uring(e);
     moves::run(dir, e)?;
     lim::run(dir, e)
 }

@@ -1,5 +1,5 @@
-//! Expectations of the single-fd creators and close_range
-//! (more_workload/fdc.rs), parameter by parameter.
+//! Expectations of the single-fd creators, close_range and
+//! io_uring_enter/register (more_workload/fdc.rs), parameter by parameter.
 
 use std::collections::HashMap;
 
@@ -93,6 +93,34 @@ pub(super) fn add(
     add(
         "close_range first > last, EINVAL",
         Box::new(move |e| wl(e, cr) && (n(e, 0), n(e, 1), n(e, 2), n(e, 3)) == (bad, hi, lo, 0)),
+    );
+    let ring: i64 = get(x, "ring_fd")?;
+    let (enter, reg, bad): (i64, i64, i64) = (
+        get(x, "uring_enter_res")?,
+        get(x, "uring_register_res")?,
+        get(x, "uring_register_bad_res")?,
+    );
+    let probe: i64 = get(x, "uring_probe_ptr")?;
+    add(
+        "io_uring_enter IORING_ENTER_GETEVENTS, SIGUSR1",
+        Box::new(move |e| {
+            wl(e, raw::PPME_SYSCALL_IO_URING_ENTER_X)
+                && (0..6).map(|i| n(e, i)).eq([enter, ring, 0, 0, 1, 1 << 9])
+        }),
+    );
+    add(
+        "io_uring_register IORING_REGISTER_PROBE",
+        Box::new(move |e| {
+            wl(e, raw::PPME_SYSCALL_IO_URING_REGISTER_X)
+                && (0..5).map(|i| n(e, i)).eq([reg, ring, 8, probe, 4])
+        }),
+    );
+    add(
+        "io_uring_register of an unnamed opcode",
+        Box::new(move |e| {
+            wl(e, raw::PPME_SYSCALL_IO_URING_REGISTER_X)
+                && (0..5).map(|i| n(e, i)).eq([bad, ring, 9999, 0, 0])
+        }),
     );
     Ok(())
 }

@@ -1,12 +1,14 @@
 //! Single-fd creators and close_range (kmod/module/prg_fdc.c): each creator
 //! once, then close_range marking the lowest new fd close-on-exec, closing
-//! them all, and once with first > last (EINVAL).
+//! them all, and once with first > last (EINVAL); io_uring_enter and
+//! io_uring_register on a ring of 8 entries (fd -1 where io_uring is not
+//! allowed).
 
 use std::fmt::Write as _;
 
 use anyhow::Result;
 
-use super::{fails, ok, sys};
+use super::{close, fails, ok, sys};
 
 pub(super) fn run(e: &mut String) -> Result<()> {
     // sigset_t with SIGUSR1 (10) and SIGUSR2 (12): bits 9 and 11.
@@ -66,4 +68,34 @@ pub(super) fn run(e: &mut String) -> Result<()> {
     let bad = fails(sys(libc::SYS_close_range, [h, l, 0, 0, 0, 0]));
     let _ = writeln!(e, "fdc_lo={lo}\nfdc_hi={hi}\nclose_range_bad_res={bad}");
     Ok(())
+}
+
+pub(super) fn io_uring(e: &mut String) {
+    // struct io_uring_params (120 bytes), zeroed: the defaults.
+    let mut params = [0u32; 30];
+    let ring = sys(
+        libc::SYS_io_uring_setup,
+        [8, params.as_mut_ptr() as usize, 0, 0, 0, 0],
+    );
+    let ring = if ring < 0 { -1 } else { ring };
+    let r = ring as usize;
+    // sigset_t with SIGUSR1 (10): bit 9.
+    let set: u64 = 1 << 9;
+    let sp = &set as *const u64 as usize;
+    // IORING_ENTER_GETEVENTS (1), nothing to submit or wait for.
+    let enter = fails(sys(libc::SYS_io_uring_enter, [r, 0, 0, 1, sp, 8]));
+    // IORING_REGISTER_PROBE (8) into a zeroed struct io_uring_probe of 4 ops
+    // (16 + 4 * 8 bytes); then an opcode no kernel has.
+    let mut probe = [0u64; 6];
+    let pp = probe.as_mut_ptr() as usize;
+    let reg = fails(sys(libc::SYS_io_uring_register, [r, 8, pp, 4, 0, 0]));
+    let bad = fails(sys(libc::SYS_io_uring_register, [r, 9999, 0, 0, 0, 0]));
+    if ring >= 0 {
+        close(ring);
+    }
+    let _ = writeln!(
+        e,
+        "ring_fd={ring}\nuring_enter_res={enter}\nuring_probe_ptr={pp}\n\
+         uring_register_res={reg}\nuring_register_bad_res={bad}"
+    );
 }

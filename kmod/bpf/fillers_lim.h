@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR MIT) */
 /*
- * Exit fillers for resource limits, flock and getcwd (event-table.md codes
- * 93, 141, 143, 145, 243).
+ * Exit fillers for resource limits, flock, getcwd and fsconfig
+ * (event-table.md codes 93, 141, 143, 145, 243, 373).
  */
 #ifndef PEREGRINE_BPF_FILLERS_LIM_H
 #define PEREGRINE_BPF_FILLERS_LIM_H
@@ -116,6 +116,37 @@ EXIT_FILLER(getcwd)
 		put_ustr(&b, (const void *)sarg(r, 0));
 	else
 		put_empty(&b);
+	evb_submit(&b);
+}
+
+/*
+ * (res, fd, cmd, key, value_bytebuf, value_charbuf, aux): cmd is the native
+ * FSCONFIG_* number (Falco's values for the ones it names are the same);
+ * value is read as bytes (aux of them, snaplen-bound) for SET_BINARY, as a
+ * string for SET_STRING, SET_PATH and SET_PATH_EMPTY, else left empty.
+ */
+EXIT_FILLER(fsconfig)
+{
+	__u32 cmd = sarg(r, 1);
+	__s32 aux = sarg(r, 4);
+	const void *val = (const void *)sarg(r, 3);
+	struct evb b;
+
+	if (!evb_begin(&b, PPME_SYSCALL_FSCONFIG_X, 7))
+		return;
+	put_u64(&b, ret);
+	put_fd(&b, sarg(r, 0));
+	put_u32(&b, cmd);
+	put_ustr(&b, (const void *)sarg(r, 2));
+	if (cmd == 2 /* FSCONFIG_SET_BINARY */)
+		put_data(&b, val, aux);
+	else
+		put_empty(&b);
+	if (cmd == 1 || cmd == 3 || cmd == 4) /* SET_STRING, SET_PATH, SET_PATH_EMPTY */
+		put_ustr(&b, val);
+	else
+		put_empty(&b);
+	put_u32(&b, aux);
 	evb_submit(&b);
 }
 

@@ -113,6 +113,7 @@ pub const FILLERS: &[(u32, &str)] = &[
     (425, "io_uring_setup"),
     (426, "io_uring_enter"),
     (427, "io_uring_register"),
+    (431, "fsconfig"),
     (434, "pidfd_open"),
     (435, "clone3"),
     (436, "close_range"),

@@ -8,6 +8,8 @@ mod common;
 use common::*;
 #[path = "capture/fdc.rs"]
 mod fdc;
+#[path = "capture/fsconfig.rs"]
+mod fsconfig;
 #[path = "capture/lim.rs"]
 mod lim;
 #[path = "capture/moves.rs"]
@@ -346,6 +348,7 @@ fn check_workload(mode: AttachMode) {
     fdc::check_io_uring(&run, w);
     moves::check_data_movers(&run, w);
     lim::check_limits(&run, w);
+    fsconfig::check_fsconfig(&run, w);
 }
 
 /// The events of fillers_sec.h, parameter by parameter.

@@ -9,7 +9,7 @@ use std::io::Write;
 
 #[path = "bpf-workload/fds.rs"]
 mod fds;
-use fds::{data_movers, fd_creators, io_uring, limits};
+use fds::{data_movers, fd_creators, fs_config, io_uring, limits};
 
 fn c(s: &str) -> CString {
     CString::new(s).unwrap_or_default()
@@ -241,6 +241,7 @@ fn main() {
     data_movers(&dir, &mut kv);
     limits(&dir, &mut kv);
     io_uring(&mut kv);
+    fs_config(&mut kv);
 
     // a child that forks, calls setuid and exits
     // SAFETY: single-threaded process; the child only makes raw syscalls and _exit.

@@ -1,5 +1,6 @@
 //! The workload's fd creators (fillers_fdc.h), data movers (fillers_move.h)
-//! and limits (fillers_lim.h); split from bpf-workload.rs for its size.
+//! and limits and fsconfig (fillers_lim.h); split from bpf-workload.rs for
+//! its size.
 
 use super::c;
 
@@ -235,6 +236,40 @@ pub fn io_uring(kv: &mut dyn FnMut(&str, String)) {
         kv("uring_register_bad_res", neg(r).to_string());
         if ring >= 0 {
             libc::close(ring as i32);
+        }
+    }
+}
+
+/// fsconfig (fillers_lim.h) on a tmpfs context: a string, a flag, a binary
+/// value under a key tmpfs does not know, then FSCONFIG_CMD_CREATE.
+pub fn fs_config(kv: &mut dyn FnMut(&str, String)) {
+    let neg = |r: libc::c_long| {
+        if r < 0 {
+            -i64::from(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+        } else {
+            r
+        }
+    };
+    let (tmpfs, size, m1, ro, bin) = (c("tmpfs"), c("size"), c("1m"), c("ro"), c("prgbin"));
+    let blob = *b"bin\0\x01";
+    let null = std::ptr::null::<u8>();
+    // SAFETY: raw syscalls on C strings and a byte array of this frame.
+    unsafe {
+        // FSOPEN_CLOEXEC (1)
+        let fd = libc::syscall(libc::SYS_fsopen, tmpfs.as_ptr(), 1);
+        kv("fsopen_fd", neg(fd).to_string());
+        let calls: [(&str, i32, *const i8, *const u8, i32); 4] = [
+            ("fsconfig_string", 1, size.as_ptr(), m1.as_ptr().cast(), 0),
+            ("fsconfig_flag", 0, ro.as_ptr(), null, 0),
+            ("fsconfig_binary", 2, bin.as_ptr(), blob.as_ptr(), 5),
+            ("fsconfig_create", 6, std::ptr::null(), null, 0),
+        ];
+        for (k, cmd, key, val, aux) in calls {
+            let r = libc::syscall(libc::SYS_fsconfig, fd, cmd, key, val, aux);
+            kv(k, neg(r).to_string());
+        }
+        if fd >= 0 {
+            libc::close(fd as i32);
         }
     }
 }

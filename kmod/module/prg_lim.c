@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR MIT)
 /*
- * Exit fillers for resource limits, flock and getcwd (event-table.md codes
- * 93, 141, 143, 145, 243).  Parameters and conversions are those of the
+ * Exit fillers for resource limits, flock, getcwd and fsconfig
+ * (event-table.md codes 93, 141, 143, 145, 243, 373).  Parameters and conversions are those of the
  * eBPF probe (kmod/bpf/fillers_lim.h), so both drivers give the same events.
  */
 #include <linux/fcntl.h>
 #include <linux/resource.h>
 #include <linux/uaccess.h>
+#include <uapi/linux/mount.h>
 #include <asm/unistd.h>
 #include "prg.h"
 
@@ -108,6 +109,37 @@ static void prg_emit_getcwd(unsigned long *a, long ret)
 	prg_evt_commit(&e);
 }
 
+/*
+ * (res, fd, cmd, key, value_bytebuf, value_charbuf, aux): cmd is the native
+ * FSCONFIG_* number (Falco's values for the ones it names are the same);
+ * value is read as bytes (aux of them, snaplen-bound) for SET_BINARY, as a
+ * string for SET_STRING, SET_PATH and SET_PATH_EMPTY, else left empty.
+ */
+static void prg_emit_fsconfig(unsigned long *a, long ret)
+{
+	u32 cmd = a[1];
+	s32 aux = a[4];
+	struct prg_evt e;
+
+	if (prg_evt_begin(&e, PPME_SYSCALL_FSCONFIG_X, 7))
+		return;
+	prg_put_u64(&e, ret);
+	prg_put_fd(&e, a[0]);
+	prg_put_u32(&e, cmd);
+	prg_put_ustr(&e, a[2], PRG_MAX_PATH);
+	if (cmd == FSCONFIG_SET_BINARY && aux > 0)
+		prg_put_ubuf(&e, a[3], min_t(u32, aux, READ_ONCE(prg.snaplen)));
+	else
+		prg_put_empty(&e);
+	if (cmd == FSCONFIG_SET_STRING || cmd == FSCONFIG_SET_PATH ||
+	    cmd == FSCONFIG_SET_PATH_EMPTY)
+		prg_put_ustr(&e, a[3], PRG_MAX_PATH);
+	else
+		prg_put_empty(&e);
+	prg_put_u32(&e, aux);
+	prg_evt_commit(&e);
+}
+
 bool prg_emit_lim(unsigned long *a, long nr, long ret)
 {
 	switch (nr) {
@@ -125,6 +157,9 @@ bool prg_emit_lim(unsigned long *a, long nr, long ret)
 		break;
 	case __NR_getcwd:
 		prg_emit_getcwd(a, ret);
+		break;
+	case __NR_fsconfig:
+		prg_emit_fsconfig(a, ret);
 		break;
 	default:
 		return false;

@@ -86,5 +86,6 @@ pub fn run(dir: &Path, e: &mut String) -> Result<()> {
     fdc::run(e)?;
     fdc::io_uring(e);
     moves::run(dir, e)?;
-    lim::run(dir, e)
+    lim::run(dir, e)?;
+    lim::fs_config(e)
 }

@@ -1,5 +1,5 @@
-//! Expectations of resource limits, flock and getcwd (more_workload/lim.rs),
-//! parameter by parameter.
+//! Expectations of resource limits, flock, getcwd and fsconfig
+//! (more_workload/lim.rs), parameter by parameter.
 
 use std::collections::HashMap;
 
@@ -8,6 +8,18 @@ use peregrine_wire::raw;
 
 use super::of;
 use crate::check::{get, n, s, Pred};
+
+/// An fsconfig expectation: (description, cmd, result key, key,
+/// value_bytebuf, value_charbuf, aux).
+type FsconfigWant = (
+    &'static str,
+    i64,
+    &'static str,
+    &'static [u8],
+    &'static [u8],
+    &'static [u8],
+    i64,
+);
 
 pub(super) fn add(
     x: &HashMap<String, String>,
@@ -72,5 +84,55 @@ pub(super) fn add(
             wl(e, raw::PPME_SYSCALL_GETCWD_X) && n(e, 0) == -34 && s(e, 1).is_empty()
         }),
     );
+    let fd: i64 = get(x, "fsopen_fd")?;
+    let want: [FsconfigWant; 4] = [
+        (
+            "fsconfig SET_STRING size",
+            1,
+            "fsconfig_string",
+            b"size",
+            b"",
+            b"1m",
+            0,
+        ),
+        (
+            "fsconfig SET_FLAG ro",
+            0,
+            "fsconfig_flag",
+            b"ro",
+            b"",
+            b"",
+            0,
+        ),
+        (
+            "fsconfig SET_BINARY of an unknown key",
+            2,
+            "fsconfig_binary",
+            b"prgbin",
+            b"bin\0\x01",
+            b"",
+            5,
+        ),
+        (
+            "fsconfig CMD_CREATE",
+            6,
+            "fsconfig_create",
+            b"",
+            b"",
+            b"",
+            0,
+        ),
+    ];
+    for (what, cmd, res, key, bytes, chars, aux) in want {
+        let res: i64 = get(x, res)?;
+        add(
+            what,
+            Box::new(move |e| {
+                wl(e, raw::PPME_SYSCALL_FSCONFIG_X)
+                    && (n(e, 0), n(e, 1), n(e, 2), n(e, 6)) == (res, fd, cmd, aux)
+                    && (s(e, 3), s(e, 4), s(e, 5)) == (key, bytes, chars)
+            }),
+        );
+    }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Resource limits, flock and getcwd (kmod/module/prg_lim.c): RLIMIT_NOFILE
 //! read, set to itself and read through prlimit64 of our pid, prlimit64 of
 //! an unknown resource, flock of a file under the directory, getcwd (and
-//! getcwd into a too small buffer).
+//! getcwd into a too small buffer); fsconfig on a tmpfs context.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -53,5 +53,47 @@ pub(super) fn run(dir: &Path, e: &mut String) -> Result<()> {
          getcwd_res={gc}\ncwd={cwd}",
         l[0] as i64, l[1] as i64
     );
+    Ok(())
+}
+
+/// fsconfig (prg_lim.c) on a tmpfs context: a string, a flag, a binary
+/// value under a key tmpfs does not know, then FSCONFIG_CMD_CREATE.
+pub(super) fn fs_config(e: &mut String) -> Result<()> {
+    // FSOPEN_CLOEXEC (1)
+    let fd = ok(
+        "fsopen tmpfs",
+        sys(
+            libc::SYS_fsopen,
+            [c"tmpfs".as_ptr() as usize, 1, 0, 0, 0, 0],
+        ),
+    )?;
+    let blob = *b"bin\0\x01";
+    let calls: [(&str, usize, usize, usize, usize); 4] = [
+        (
+            "fsconfig_string",
+            1,
+            c"size".as_ptr() as usize,
+            c"1m".as_ptr() as usize,
+            0,
+        ),
+        ("fsconfig_flag", 0, c"ro".as_ptr() as usize, 0, 0),
+        (
+            "fsconfig_binary",
+            2,
+            c"prgbin".as_ptr() as usize,
+            blob.as_ptr() as usize,
+            5,
+        ),
+        ("fsconfig_create", 6, 0, 0, 0),
+    ];
+    let _ = writeln!(e, "fsopen_fd={fd}");
+    for (k, cmd, key, val, aux) in calls {
+        let r = fails(sys(
+            libc::SYS_fsconfig,
+            [fd as usize, cmd, key, val, aux, 0],
+        ));
+        let _ = writeln!(e, "{k}={r}");
+    }
+    close(fd);
     Ok(())
 }

@@ -64,12 +64,17 @@ static __always_inline __u64 iov_total(const struct iovec *iov, __u64 cnt)
 	return c.total;
 }
 
-EXIT_FILLER(readv)
+/*
+ * readv and preadv: (res, size, data, fd[, pos]); data is what the call
+ * read, at most snaplen bytes, empty unless res > 0. pos is arg 3 (pos_l,
+ * all of it on 64-bit).
+ */
+static __always_inline void vec_read(struct pt_regs *r, long ret, __u16 code, bool pos)
 {
 	const struct iovec *iov = (void *)sarg(r, 1);
 	struct evb b;
 
-	if (!evb_begin(&b, PPME_SYSCALL_READV_X, 4))
+	if (!evb_begin(&b, code, pos ? 5 : 4))
 		return;
 	put_u64(&b, ret);
 	put_u32(&b, ret > 0 ? ret : 0);
@@ -78,22 +83,37 @@ EXIT_FILLER(readv)
 	else
 		put_empty(&b);
 	put_fd(&b, sarg(r, 0));
+	if (pos)
+		put_u64(&b, sarg(r, 3));
 	evb_submit(&b);
 }
 
-EXIT_FILLER(writev)
+/* writev and pwritev: (res, data, fd, size[, pos]). */
+static __always_inline void vec_write(struct pt_regs *r, long ret, __u16 code, bool pos)
 {
 	const struct iovec *iov = (void *)sarg(r, 1);
 	struct evb b;
 	__u64 total;
 
-	if (!evb_begin(&b, PPME_SYSCALL_WRITEV_X, 4))
+	if (!evb_begin(&b, code, pos ? 5 : 4))
 		return;
 	put_u64(&b, ret);
 	total = put_iov(&b, iov, sarg(r, 2), ret > 0 ? ret : PRG_MAX_SNAPLEN);
 	put_fd(&b, sarg(r, 0));
 	put_u32(&b, total);
+	if (pos)
+		put_u64(&b, sarg(r, 3));
 	evb_submit(&b);
+}
+
+EXIT_FILLER(readv)
+{
+	vec_read(r, ret, PPME_SYSCALL_READV_X, false);
+}
+
+EXIT_FILLER(writev)
+{
+	vec_write(r, ret, PPME_SYSCALL_WRITEV_X, false);
 }
 
 EXIT_FILLER(sendto)

@@ -17,40 +17,15 @@ static __always_inline __u64 uoff(const void *p)
 	return v;
 }
 
-/* (res, size, data, fd, pos): readv's rules; pos is arg 3 (pos_l, all of it on 64-bit). */
+/* (res, size, data, fd, pos) and (res, data, fd, size, pos): readv's and writev's rules. */
 EXIT_FILLER(preadv)
 {
-	const struct iovec *iov = (void *)sarg(r, 1);
-	struct evb b;
-
-	if (!evb_begin(&b, PPME_SYSCALL_PREADV_X, 5))
-		return;
-	put_u64(&b, ret);
-	put_u32(&b, ret > 0 ? ret : 0);
-	if (ret > 0)
-		put_iov(&b, iov, sarg(r, 2), ret);
-	else
-		put_empty(&b);
-	put_fd(&b, sarg(r, 0));
-	put_u64(&b, sarg(r, 3));
-	evb_submit(&b);
+	vec_read(r, ret, PPME_SYSCALL_PREADV_X, true);
 }
 
-/* (res, data, fd, size, pos): writev's rules. */
 EXIT_FILLER(pwritev)
 {
-	const struct iovec *iov = (void *)sarg(r, 1);
-	struct evb b;
-	__u64 total;
-
-	if (!evb_begin(&b, PPME_SYSCALL_PWRITEV_X, 5))
-		return;
-	put_u64(&b, ret);
-	total = put_iov(&b, iov, sarg(r, 2), ret > 0 ? ret : PRG_MAX_SNAPLEN);
-	put_fd(&b, sarg(r, 0));
-	put_u32(&b, total);
-	put_u64(&b, sarg(r, 3));
-	evb_submit(&b);
+	vec_write(r, ret, PPME_SYSCALL_PWRITEV_X, true);
 }
 
 /* (res, offset, out_fd, in_fd, size): offset is *arg 2 after the call. */

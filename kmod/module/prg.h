@@ -194,6 +194,9 @@ bool prg_emit_sec(unsigned long *a, long nr, long ret);
 bool prg_emit_fdc(unsigned long *a, long nr, long ret);
 bool prg_emit_move(unsigned long *a, long nr, long ret);
 bool prg_emit_lim(unsigned long *a, long nr, long ret);
+/* readv/preadv and writev/pwritev (prg_io.c); pos adds the position param. */
+void prg_emit_readv(u16 code, unsigned long *a, long ret, bool pos);
+void prg_emit_writev(u16 code, unsigned long *a, long ret, bool pos);
 
 /* prg_proc.c */
 void prg_emit_clone(u16 code, long ret, u32 flags);

@@ -39,11 +39,16 @@ static void prg_emit_prw(unsigned long *a, long ret, bool out)
 	prg_evt_commit(&e);
 }
 
-static void prg_emit_readv(unsigned long *a, long ret)
+/*
+ * readv and preadv: (res, size, data, fd[, pos]); data is what the call
+ * read, at most snaplen bytes, empty unless res > 0. pos is arg 3 (pos_l,
+ * all of it on 64-bit).
+ */
+void prg_emit_readv(u16 code, unsigned long *a, long ret, bool pos)
 {
 	struct prg_evt e;
 
-	if (prg_evt_begin(&e, PPME_SYSCALL_READV_X, 4))
+	if (prg_evt_begin(&e, code, pos ? 5 : 4))
 		return;
 	prg_put_u64(&e, ret);
 	prg_put_u32(&e, ret > 0 ? ret : 0);
@@ -52,20 +57,25 @@ static void prg_emit_readv(unsigned long *a, long ret)
 	else
 		prg_put_empty(&e);
 	prg_put_fd(&e, a[0]);
+	if (pos)
+		prg_put_u64(&e, a[3]);
 	prg_evt_commit(&e);
 }
 
-static void prg_emit_writev(unsigned long *a, long ret)
+/* writev and pwritev: (res, data, fd, size[, pos]). */
+void prg_emit_writev(u16 code, unsigned long *a, long ret, bool pos)
 {
 	struct prg_evt e;
 	u64 total;
 
-	if (prg_evt_begin(&e, PPME_SYSCALL_WRITEV_X, 4))
+	if (prg_evt_begin(&e, code, pos ? 5 : 4))
 		return;
 	prg_put_u64(&e, ret);
 	total = prg_put_iov(&e, a[1], a[2], ret > 0 ? ret : PRG_MAX_BUF);
 	prg_put_fd(&e, a[0]);
 	prg_put_u32(&e, total);
+	if (pos)
+		prg_put_u64(&e, a[3]);
 	prg_evt_commit(&e);
 }
 
@@ -344,10 +354,10 @@ bool prg_emit_io(unsigned long *a, long nr, long ret)
 		prg_emit_prw(a, ret, true);
 		break;
 	case __NR_readv:
-		prg_emit_readv(a, ret);
+		prg_emit_readv(PPME_SYSCALL_READV_X, a, ret, false);
 		break;
 	case __NR_writev:
-		prg_emit_writev(a, ret);
+		prg_emit_writev(PPME_SYSCALL_WRITEV_X, a, ret, false);
 		break;
 	case __NR_sendto:
 		prg_emit_sendto(a, ret);

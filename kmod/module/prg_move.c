@@ -21,40 +21,6 @@ static u64 prg_uoff(unsigned long uptr)
 	return v;
 }
 
-/* (res, size, data, fd, pos): readv's rules; pos is arg 3 (pos_l, all of it on 64-bit). */
-static void prg_emit_preadv(unsigned long *a, long ret)
-{
-	struct prg_evt e;
-
-	if (prg_evt_begin(&e, PPME_SYSCALL_PREADV_X, 5))
-		return;
-	prg_put_u64(&e, ret);
-	prg_put_u32(&e, ret > 0 ? ret : 0);
-	if (ret > 0)
-		prg_put_iov(&e, a[1], a[2], ret);
-	else
-		prg_put_empty(&e);
-	prg_put_fd(&e, a[0]);
-	prg_put_u64(&e, a[3]);
-	prg_evt_commit(&e);
-}
-
-/* (res, data, fd, size, pos): writev's rules. */
-static void prg_emit_pwritev(unsigned long *a, long ret)
-{
-	struct prg_evt e;
-	u64 total;
-
-	if (prg_evt_begin(&e, PPME_SYSCALL_PWRITEV_X, 5))
-		return;
-	prg_put_u64(&e, ret);
-	total = prg_put_iov(&e, a[1], a[2], ret > 0 ? ret : PRG_MAX_BUF);
-	prg_put_fd(&e, a[0]);
-	prg_put_u32(&e, total);
-	prg_put_u64(&e, a[3]);
-	prg_evt_commit(&e);
-}
-
 /* (res, offset, out_fd, in_fd, size): offset is *arg 2 after the call. */
 static void prg_emit_sendfile(unsigned long *a, long ret)
 {
@@ -114,10 +80,10 @@ bool prg_emit_move(unsigned long *a, long nr, long ret)
 {
 	switch (nr) {
 	case __NR_preadv:
-		prg_emit_preadv(a, ret);
+		prg_emit_readv(PPME_SYSCALL_PREADV_X, a, ret, true);
 		break;
 	case __NR_pwritev:
-		prg_emit_pwritev(a, ret);
+		prg_emit_writev(PPME_SYSCALL_PWRITEV_X, a, ret, true);
 		break;
 	case __NR_sendfile:
 		prg_emit_sendfile(a, ret);

@@ -27,15 +27,15 @@ static __always_inline __u8 rlimit_to_scap(__u64 r)
 	return r <= 15 ? r : PRG_RLIMIT_UNKNOWN;
 }
 
-/* (res, cur, max, resource): the limits read back, when the call succeeded. */
-EXIT_FILLER(getrlimit)
+/* (res, cur, max, resource) of getrlimit (limits read back on success) and setrlimit. */
+static __always_inline void rlimit_event(struct pt_regs *r, long ret, __u16 code)
 {
 	struct prg_rlim l = {};
 	struct evb b;
 
-	if (ret == 0)
+	if (code == PPME_SYSCALL_SETRLIMIT_X || ret == 0)
 		l = read_rlim((const void *)sarg(r, 1));
-	if (!evb_begin(&b, PPME_SYSCALL_GETRLIMIT_X, 4))
+	if (!evb_begin(&b, code, 4))
 		return;
 	put_u64(&b, ret);
 	put_u64(&b, l.cur);
@@ -44,19 +44,14 @@ EXIT_FILLER(getrlimit)
 	evb_submit(&b);
 }
 
-/* (res, cur, max, resource): the limits asked for. */
+EXIT_FILLER(getrlimit)
+{
+	rlimit_event(r, ret, PPME_SYSCALL_GETRLIMIT_X);
+}
+
 EXIT_FILLER(setrlimit)
 {
-	struct prg_rlim l = read_rlim((const void *)sarg(r, 1));
-	struct evb b;
-
-	if (!evb_begin(&b, PPME_SYSCALL_SETRLIMIT_X, 4))
-		return;
-	put_u64(&b, ret);
-	put_u64(&b, l.cur);
-	put_u64(&b, l.max);
-	put_u8(&b, rlimit_to_scap(sarg(r, 0)));
-	evb_submit(&b);
+	rlimit_event(r, ret, PPME_SYSCALL_SETRLIMIT_X);
 }
 
 /*

@@ -355,7 +355,7 @@ fn check_workload(mode: AttachMode) {
 fn check_security_calls(run: &Run, w: i64) {
     use peregrine_wire::raw as c;
     let code = |v: u32| v as u16;
-    let handle = run.facts["handle_path"].clone();
+    let handle = run.facts.get("handle_path").cloned().unwrap_or_default();
 
     let rv = run.one(code(c::PPME_SYSCALL_PROCESS_VM_READV_X), w, |_| true);
     assert_eq!(rv.nparams(), 3);
@@ -395,21 +395,29 @@ fn check_security_calls(run: &Run, w: i64) {
         (got, pidfd, run.fact("getfd_target"), 0)
     );
 
-    assert_eq!(run.fact("name_to_handle_res"), 0);
-    let hfd = run.fact("handle_fd");
-    assert!(hfd >= 0, "open_by_handle_at failed: {hfd}");
-    let oh = run.one(code(c::PPME_SYSCALL_OPEN_BY_HANDLE_AT_X), w, |_| true);
-    assert_eq!(oh.nparams(), 6);
-    assert_eq!(
-        (int(&oh, "fd"), int(&oh, "mountfd"), int(&oh, "flags")),
-        (hfd, run.fact("handle_mountfd"), 0x1 | 0x1000),
-        "O_RDONLY|O_CLOEXEC"
-    );
-    assert_eq!(raw(&oh, "path"), cstr(&handle).as_slice());
-    assert_eq!(
-        (int(&oh, "dev"), int(&oh, "ino")),
-        (run.fact("handle_dev"), run.fact("handle_ino"))
-    );
+    // -EOPNOTSUPP: neither the test's directory nor /dev/shm takes file
+    // handles on this machine; the other calls are still checked.
+    let to_handle = run.fact("name_to_handle_res");
+    if to_handle == -95 {
+        eprintln!("open_by_handle_at not checked: no filesystem here takes file handles");
+    } else {
+        assert_eq!(to_handle, 0, "name_to_handle_at");
+        let hfd = run.fact("handle_fd");
+        assert!(hfd >= 0, "open_by_handle_at failed: {hfd}");
+        let oh = run.one(code(c::PPME_SYSCALL_OPEN_BY_HANDLE_AT_X), w, |_| true);
+        assert_eq!(oh.nparams(), 6);
+        assert_eq!(
+            (int(&oh, "fd"), int(&oh, "mountfd"), int(&oh, "flags")),
+            (hfd, run.fact("handle_mountfd"), 0x1 | 0x1000),
+            "O_RDONLY|O_CLOEXEC"
+        );
+        assert_eq!(raw(&oh, "path"), cstr(&handle).as_slice());
+        assert_eq!(
+            (int(&oh, "dev"), int(&oh, "ino")),
+            (run.fact("handle_dev"), run.fact("handle_ino"))
+        );
+        print_args(&oh);
+    }
 
     let sc = run.one(code(c::PPME_SYSCALL_SECCOMP_X), w, |e| int(e, "res") == 0);
     assert_eq!((int(&sc, "op"), int(&sc, "flags")), (2, 0));
@@ -430,9 +438,14 @@ fn check_security_calls(run: &Run, w: i64) {
         (dm_res, &b"prg_no_such_module\0"[..], 1 | 2),
         "O_TRUNC|O_NONBLOCK"
     );
-    for e in [&rv, &wv, &po, &pg, &oh, &sc, &sb, &dm] {
-        let mut args = String::new();
-        peregrine_event::render::render_args(e, &mut args);
-        eprintln!("{} {args}", e.type_name());
+    for e in [&rv, &wv, &po, &pg, &sc, &sb, &dm] {
+        print_args(e);
     }
+}
+
+/// The event as sysdig's evt.args shows it, for the test log.
+fn print_args(e: &peregrine_event::EventRef<'_>) {
+    let mut args = String::new();
+    peregrine_event::render::render_args(e, &mut args);
+    eprintln!("{} {args}", e.type_name());
 }

@@ -333,19 +333,32 @@ fn security_calls(dir: &str, kv: &mut dyn FnMut(&str, String)) {
 
         // name_to_handle_at, then open_by_handle_at through the directory.
         // struct file_handle: handle_bytes (128 = MAX_HANDLE_SZ), handle_type, f_handle.
+        // Filesystems without export support (overlayfs without nfs_export, as
+        // a container's root may be) refuse handles: then tmpfs in /dev/shm.
         let mut h = [0u32; 2 + 32];
-        h[0] = 128;
         let mut mount_id = 0i32;
-        let r = libc::syscall(
-            libc::SYS_name_to_handle_at,
-            libc::AT_FDCWD,
-            file.as_ptr(),
-            h.as_mut_ptr(),
-            &mut mount_id as *mut i32,
-            0,
-        );
+        let mut to_handle = |path: &std::ffi::CString| {
+            h[0] = 128;
+            libc::syscall(
+                libc::SYS_name_to_handle_at,
+                libc::AT_FDCWD,
+                path.as_ptr(),
+                h.as_mut_ptr(),
+                &mut mount_id as *mut i32,
+                0,
+            )
+        };
+        let mut hdir = dir.to_string();
+        let mut r = to_handle(&file);
+        if r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EOPNOTSUPP) {
+            hdir = format!("/dev/shm/prg-handle-{pid}");
+            let _ = std::fs::create_dir_all(&hdir);
+            let _ = std::fs::write(format!("{hdir}/handle.txt"), "handle\n");
+            r = to_handle(&c(&format!("{hdir}/handle.txt")));
+        }
         kv("name_to_handle_res", neg(r).to_string());
-        let d = c(dir);
+        let hfile = c(&format!("{hdir}/handle.txt"));
+        let d = c(&hdir);
         let mfd = libc::open(d.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY);
         kv("handle_mountfd", mfd.to_string());
         let hfd = libc::syscall(
@@ -356,12 +369,15 @@ fn security_calls(dir: &str, kv: &mut dyn FnMut(&str, String)) {
         );
         kv("handle_fd", neg(hfd).to_string());
         let mut st: libc::stat = std::mem::zeroed();
-        libc::stat(file.as_ptr(), &mut st);
+        libc::stat(hfile.as_ptr(), &mut st);
         kv("handle_ino", st.st_ino.to_string());
-        if let Ok(p) = std::fs::canonicalize(format!("{dir}/handle.txt")) {
+        if let Ok(p) = std::fs::canonicalize(format!("{hdir}/handle.txt")) {
             kv("handle_path", p.display().to_string());
         }
         kv("handle_dev", (st.st_dev as u32).to_string());
+        if hdir != dir {
+            let _ = std::fs::remove_dir_all(&hdir);
+        }
         for fd in [hfd, mfd as i64, got, pidfd, target as i64] {
             libc::close(fd as i32);
         }

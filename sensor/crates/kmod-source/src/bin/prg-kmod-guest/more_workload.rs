@@ -49,6 +49,14 @@ fn sys(nr: libc::c_long, a: [usize; 6]) -> libc::c_long {
     unsafe { libc::syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]) }
 }
 
+/// An iovec over `len` bytes at `p` (readv writes through it).
+fn iov(p: *const u8, len: usize) -> libc::iovec {
+    libc::iovec {
+        iov_base: p as *mut libc::c_void,
+        iov_len: len,
+    }
+}
+
 fn close(fd: i64) {
     sys(libc::SYS_close, [fd as usize, 0, 0, 0, 0, 0]);
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{bail, Result};
 
-use super::{close, fails, ok, sys};
+use super::{close, fails, iov, ok, sys};
 use crate::workload::cstr;
 
 /// Unmapped and kernel addresses where the fillers read user memory, and
@@ -65,18 +65,12 @@ pub(super) fn faults_and_bounds(dir: &Path, e: &mut String) -> Result<()> {
     )?;
     // 40 one-byte iovecs: the fillers gather the first 32.
     let bytes: Vec<u8> = (b'A'..).take(40).collect();
-    let iov: Vec<libc::iovec> = bytes
-        .iter()
-        .map(|b| libc::iovec {
-            iov_base: b as *const u8 as *mut _,
-            iov_len: 1,
-        })
-        .collect();
+    let iovs: Vec<libc::iovec> = bytes.iter().map(|b| iov(b, 1)).collect();
     ok(
         "writev of 40 iovecs",
         sys(
             libc::SYS_writev,
-            [fd as usize, iov.as_ptr() as usize, iov.len(), 0, 0, 0],
+            [fd as usize, iovs.as_ptr() as usize, iovs.len(), 0, 0, 0],
         ),
     )?;
     let mut sv = [-1 as libc::c_int; 2];

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-use super::{close, ok, sys};
+use super::{close, iov, ok, sys};
 use crate::workload::cstr;
 
 /// dup, dup2, dup3, fcntl on a file of the workload; the file, still open.
@@ -106,19 +106,10 @@ pub(super) fn socketpair_msgs(e: &mut String) -> Result<()> {
     )?;
     let _ = writeln!(e, "sp_fd1={}\nsp_fd2={}", sv[0], sv[1]);
     let (a, b) = (b"abc".to_vec(), b"defg".to_vec());
-    let iov = [
-        libc::iovec {
-            iov_base: a.as_ptr() as *mut _,
-            iov_len: a.len(),
-        },
-        libc::iovec {
-            iov_base: b.as_ptr() as *mut _,
-            iov_len: b.len(),
-        },
-    ];
+    let siov = [iov(a.as_ptr(), a.len()), iov(b.as_ptr(), b.len())];
     // SAFETY: a zeroed msghdr is valid (no name, no control).
     let mut mh: libc::msghdr = unsafe { std::mem::zeroed() };
-    mh.msg_iov = iov.as_ptr() as *mut _;
+    mh.msg_iov = siov.as_ptr() as *mut _;
     mh.msg_iovlen = 2;
     ok(
         "sendmsg",
@@ -129,14 +120,8 @@ pub(super) fn socketpair_msgs(e: &mut String) -> Result<()> {
     )?;
     let (mut r1, mut r2) = ([0u8; 2], [0u8; 8]);
     let riov = [
-        libc::iovec {
-            iov_base: r1.as_mut_ptr().cast(),
-            iov_len: r1.len(),
-        },
-        libc::iovec {
-            iov_base: r2.as_mut_ptr().cast(),
-            iov_len: r2.len(),
-        },
+        iov(r1.as_mut_ptr(), r1.len()),
+        iov(r2.as_mut_ptr(), r2.len()),
     ];
     // SAFETY: as above.
     let mut rh: libc::msghdr = unsafe { std::mem::zeroed() };
@@ -204,16 +189,7 @@ pub(super) fn vectors(dir: &Path, e: &mut String) -> Result<()> {
         ),
     )?;
     let (w1, w2) = (b"vec-".to_vec(), b"data".to_vec());
-    let wiov = [
-        libc::iovec {
-            iov_base: w1.as_ptr() as *mut _,
-            iov_len: w1.len(),
-        },
-        libc::iovec {
-            iov_base: w2.as_ptr() as *mut _,
-            iov_len: w2.len(),
-        },
-    ];
+    let wiov = [iov(w1.as_ptr(), w1.len()), iov(w2.as_ptr(), w2.len())];
     ok(
         "writev",
         sys(
@@ -243,14 +219,8 @@ pub(super) fn vectors(dir: &Path, e: &mut String) -> Result<()> {
     );
     let (mut q1, mut q2) = ([0u8; 4], [0u8; 8]);
     let qiov = [
-        libc::iovec {
-            iov_base: q1.as_mut_ptr().cast(),
-            iov_len: q1.len(),
-        },
-        libc::iovec {
-            iov_base: q2.as_mut_ptr().cast(),
-            iov_len: q2.len(),
-        },
+        iov(q1.as_mut_ptr(), q1.len()),
+        iov(q2.as_mut_ptr(), q2.len()),
     ];
     let got = ok(
         "readv",

@@ -7,15 +7,8 @@ use std::path::Path;
 
 use anyhow::{bail, Result};
 
-use super::{close, ok, sys};
+use super::{close, iov, ok, sys};
 use crate::workload::cstr;
-
-fn iov(p: *const u8, len: usize) -> libc::iovec {
-    libc::iovec {
-        iov_base: p as *mut libc::c_void,
-        iov_len: len,
-    }
-}
 
 pub(super) fn run(dir: &Path, e: &mut String) -> Result<()> {
     let src = dir.join("move.txt");

@@ -8,15 +8,8 @@ use std::path::Path;
 
 use anyhow::{bail, Result};
 
-use super::{close, fails, ok, sys};
+use super::{close, fails, iov, ok, sys};
 use crate::workload::cstr;
-
-fn iov(p: *const u8, len: usize) -> libc::iovec {
-    libc::iovec {
-        iov_base: p as *mut libc::c_void,
-        iov_len: len,
-    }
-}
 
 /// readv: 12 bytes of ours into two local iovecs (3 + 13 bytes); writev:
 /// 100 bytes, more than the snaplen (80).
